@@ -42,6 +42,10 @@ class ArgumentError(LocalProtocolError, TypeError):
     """The arguments do not fit the endpoint's parameters (missing, unknown or duplicated)."""
 
 
+class FileError(LocalProtocolError, ValueError):
+    """A file argument cannot be used: missing, not a file, too large, or unsafe."""
+
+
 # --------------------------------------------------------------------- remote violations
 
 
@@ -162,6 +166,7 @@ __all__ = [
     "AuthenticationError",
     "ConnectionLostError",
     "EndpointNotFoundError",
+    "FileError",
     "GradioClientError",
     "HTTPStatusError",
     "JobCancelledError",

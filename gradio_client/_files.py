@@ -1,0 +1,218 @@
+"""Files in and out: ``handle_file``, what to upload, where downloads go.
+
+Shared by both shells.  The decisions are plain functions; the only IO here is reading
+local file metadata and writing downloads to disk (the shells do the HTTP).
+
+Safety rules:
+
+* Only paths the caller named are read: a local path is uploaded only when it is a value
+  the caller passed (``handle_file(path)`` or a plain path given to a file parameter).
+  Server-sent paths are never read locally.
+* A downloaded file is written to ``<download dir>/<sha256 of content>/<name>`` where
+  ``name`` is the last path segment of the server path with separators, ``..`` and control
+  characters removed, so it can never escape the download folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+from .protocol.api import Endpoint, map_files
+from .protocol.connect import Connection, is_url
+from .protocol.errors import FileError
+
+FILE_META: Final = {"_type": "gradio.FileData"}
+DEFAULT_TEMP_DIR: Final = os.environ.get("GRADIO_TEMP_DIR") or str(
+    Path(tempfile.gettempdir()) / "gradio"
+)
+
+
+def handle_file(filepath_or_url: str | os.PathLike[str]) -> dict[str, Any]:
+    """Mark a local path or an http(s) URL as a file argument (uploaded or fetched)."""
+    s = os.fspath(filepath_or_url)
+    if is_url(s):
+        name = unquote(urlsplit(s).path.rstrip("/").rsplit("/", 1)[-1]) or "file"
+        return {"path": s, "url": s, "orig_name": name, "meta": dict(FILE_META)}
+    if os.path.isfile(s):
+        return {"path": s, "orig_name": os.path.basename(s), "meta": dict(FILE_META)}
+    if os.path.exists(s):
+        raise FileError(f"{s!r} is not a regular file.")
+    raise FileError(f"File {s!r} does not exist (and is not an http(s) URL).")
+
+
+def file(filepath_or_url: str | os.PathLike[str]) -> dict[str, Any]:
+    """Deprecated alias of :func:`handle_file`."""
+    warnings.warn("file() is deprecated; use handle_file()", DeprecationWarning, stacklevel=2)
+    return handle_file(filepath_or_url)
+
+
+def wrap_plain_paths(endpoint: Endpoint, data: list[Any]) -> list[Any]:
+    """Let plain paths and URLs given to file parameters count as ``handle_file`` values."""
+    if not endpoint.file_inputs:
+        return data
+    out = list(data)
+    for position in endpoint.file_inputs:
+        if position < len(out):
+            out[position] = _wrap(out[position])
+    return out
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, (str, os.PathLike)):
+        s = os.fspath(value)
+        if is_url(s) or os.path.isfile(s):
+            return handle_file(s)
+        return value
+    if isinstance(value, list):
+        return [_wrap(v) for v in value]
+    return value
+
+
+def local_uploads(data: list[Any], protocol: str) -> list[str]:
+    """The local paths among the file references of ``data``, each once, in order."""
+    found: dict[str, None] = {}
+
+    def visit(ref: dict[str, Any]) -> dict[str, Any]:
+        path = ref.get("path")
+        if isinstance(path, str) and not is_url(path):
+            found[path] = None
+        return ref
+
+    map_files(data, visit, protocol, inputs=True)
+    return list(found)
+
+
+def check_upload(path: str, max_size: int | None) -> int:
+    """Validate a file about to be uploaded; returns its size."""
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise FileError(f"Cannot read {path!r}: {exc.strerror}.") from None
+    if not os.path.isfile(path):
+        raise FileError(f"{path!r} is not a regular file.")
+    if max_size is not None and size > max_size:
+        raise FileError(
+            f"{path!r} is {size} bytes, over the app's maximum file size of {max_size} bytes."
+        )
+    return size
+
+
+def uploaded_ref(server_path: str, local_path: str, size: int, protocol: str) -> dict[str, Any]:
+    """The value sent to the server for a file it received through /upload."""
+    name = os.path.basename(local_path)
+    if protocol == "ws":  # Gradio 3.x FileData
+        return {"name": server_path, "data": None, "is_file": True, "orig_name": name, "size": size}
+    return {"path": server_path, "orig_name": name, "size": size, "meta": dict(FILE_META)}
+
+
+def substitute_uploads(
+    data: list[Any], uploaded: dict[str, dict[str, Any]], protocol: str
+) -> list[Any]:
+    def swap(ref: dict[str, Any]) -> dict[str, Any]:
+        path = ref.get("path")
+        if isinstance(path, str) and path in uploaded:
+            return uploaded[path]
+        if isinstance(path, str) and is_url(path):  # the server fetches it
+            return {k: v for k, v in ref.items() if k != "orig_name" or v}
+        return ref
+
+    result: list[Any] = map_files(data, swap, protocol, inputs=True)
+    return result
+
+
+# ---------------------------------------------------------------------- downloads
+
+
+def output_files(value: Any, protocol: str) -> list[dict[str, Any]]:
+    refs: list[dict[str, Any]] = []
+
+    def visit(ref: dict[str, Any]) -> dict[str, Any]:
+        refs.append(ref)
+        return ref
+
+    map_files(value, visit, protocol)
+    return refs
+
+
+def download_url(ref: dict[str, Any], conn: Connection) -> str:
+    """Where to fetch an output file.  Paths are fetched from the app's own file route."""
+    url = ref.get("url")
+    if ref.get("is_stream") and isinstance(url, str):
+        return urljoin(conn.api_root + "/", url)
+    path = ref.get("path") if isinstance(ref.get("path"), str) else ref.get("name")
+    if not isinstance(path, str):
+        if isinstance(url, str):
+            return urljoin(conn.api_root + "/", url)
+        raise FileError(f"An output file reference has neither path nor url: {ref!r}")
+    if is_url(path):
+        return path
+    return f"{conn.api_root}/file={quote(path, safe='/')}"
+
+
+_UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f/\\:]")
+
+
+def safe_name(ref: dict[str, Any]) -> str:
+    """A file name for a download that cannot leave its folder."""
+    raw = ref.get("orig_name") or ref.get("path") or ref.get("name") or ref.get("url") or ""
+    raw = str(raw).replace("\\", "/")
+    if is_url(raw):
+        raw = unquote(urlsplit(raw).path)
+    name = _UNSAFE.sub("_", raw.rstrip("/").rsplit("/", 1)[-1]).strip()
+    if name in ("", ".", "..") or set(name) <= {"."}:
+        name = "file"
+    return name[:200]
+
+
+class DownloadSink:
+    """Writes one download to a temp file while hashing, then moves it into place."""
+
+    def __init__(self, folder: str, name: str) -> None:
+        self._folder = Path(folder)
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self._name = name
+        self._hash = hashlib.sha256()
+        fd, self._tmp = tempfile.mkstemp(dir=self._folder, prefix=".part-")
+        self._file = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        self._file.write(chunk)
+
+    def finish(self) -> str:
+        self._file.close()
+        target_dir = self._folder / self._hash.hexdigest()
+        target_dir.mkdir(exist_ok=True)
+        target = target_dir / self._name
+        os.replace(self._tmp, target)
+        resolved = target.resolve()
+        if self._folder.resolve() not in resolved.parents:  # belt and braces
+            resolved.unlink()
+            raise FileError(f"Refused to write a download outside {self._folder}.")
+        return str(resolved)
+
+    def abort(self) -> None:
+        self._file.close()
+        try:
+            os.unlink(self._tmp)
+        except OSError:
+            pass
+
+
+def iter_file(path: str, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            yield chunk
+
+
+def replace_files(value: Any, paths: dict[int, str], protocol: str) -> Any:
+    """Swap each output file reference for its downloaded local path (keyed by id())."""
+    return map_files(value, lambda ref: paths.get(id(ref), ref), protocol)

@@ -1,0 +1,546 @@
+"""The synchronous client: ``Client`` and ``Job``, on the threading shell.
+
+Names and meanings follow the official client where it has them (``predict``, ``submit``,
+``view_api``, ``Job.result/status/outputs/done/cancel``, iteration, ``result_callbacks``).
+What differs is what users asked for: every job ends exactly once, iteration always
+terminates, statuses are never missed (``Job.updates()`` keeps them all), errors are typed,
+and a client holds a handful of threads however many jobs it runs.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import threading
+import time
+import uuid
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import httpx
+
+from . import _files
+from .errors import CancelledError
+from .protocol.actions import (
+    Action,
+    EmitOutput,
+    EmitStatus,
+    JobCancelled,
+    JobFailed,
+    JobSucceeded,
+)
+from .protocol.api import Endpoint, outputs_value
+from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config, same_origin
+from .protocol.errors import GradioClientError, HTTPStatusError, LocalProtocolError
+from .protocol.machine import QueueMachine
+from .protocol.status import Status, StatusUpdate
+from .shells._common import ClientBase, prepare, stamp, transport_error
+from .shells.thread_shell import ThreadShell, run_flow
+
+ResultCallback = Callable[..., Any]
+
+
+class Job(concurrent.futures.Future):  # type: ignore[type-arg]
+    """A submitted call.  A ``concurrent.futures.Future`` of its final value.
+
+    ``result(timeout)`` waits for the final value (for generators, the last one);
+    ``status()`` is the latest ``StatusUpdate``; ``updates()`` every one so far;
+    ``outputs()`` every intermediate output so far; iterating yields outputs as they come
+    and stops when the job ends (raising the job's error if it failed).
+    """
+
+    def __init__(self, client: Client, endpoint: Endpoint) -> None:
+        super().__init__()
+        self._client = client
+        self._endpoint = endpoint
+        self._id: int | None = None  # the machine's id once submitted
+        self._cond = threading.Condition()
+        self._status = stamp(StatusUpdate(code=Status.STARTING))
+        self._updates: list[StatusUpdate] = []
+        self._outputs: list[Any] = []
+        self._counter = 0
+        self._cancel_requested = False
+        self._ended = False
+        self._backlog: deque[Callable[[], None]] = deque()
+        self._io_running = False
+        self._cancel_reason = "cancelled"
+
+    # ------------------------------------------------------------------ public API
+
+    def status(self) -> StatusUpdate:
+        with self._cond:
+            return self._status
+
+    def updates(self) -> list[StatusUpdate]:
+        """Every status update received so far, in order (progress and logs included)."""
+        with self._cond:
+            return list(self._updates)
+
+    def outputs(self) -> list[Any]:
+        with self._cond:
+            return list(self._outputs)
+
+    def result(self, timeout: float | None = None) -> Any:
+        try:
+            return super().result(timeout)
+        except concurrent.futures.CancelledError:
+            raise CancelledError(f"The job was {self._cancel_reason}.") from None
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        try:
+            return super().exception(timeout)
+        except concurrent.futures.CancelledError:
+            return CancelledError(f"The job was {self._cancel_reason}.")
+
+    def cancel(self) -> bool:
+        """Cancel the job, on the server too where it supports that.  False if it had ended."""
+        with self._cond:
+            if self._ended or self.done():
+                return False
+            self._cancel_requested = True
+            job_id = self._id
+        if job_id is not None:
+            self._client._shell.feed(self._client._machine.cancel, job_id, now=time.monotonic())
+        return True
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        with self._cond:
+            while self._counter >= len(self._outputs) and not self._ended:
+                self._cond.wait()
+            if self._counter < len(self._outputs):
+                value = self._outputs[self._counter]
+                self._counter += 1
+                return value
+        error = self._error_if_failed()
+        if error is not None:
+            raise error
+        raise StopIteration
+
+    def _error_if_failed(self) -> BaseException | None:
+        try:
+            return super().exception()
+        except concurrent.futures.CancelledError:
+            return None
+
+    # ------------------------------------------------------------------ delivery
+
+    def _on_action(self, action: Action) -> None:
+        if isinstance(action, EmitStatus):
+            self._run_ordered(lambda: self._add_status(stamp(action.update)), io=False)
+        elif isinstance(action, EmitOutput):
+            io = self._client._needs_io(action.data)
+            self._run_ordered(lambda: self._add_output(action.data), io=io)
+        elif isinstance(action, JobSucceeded):
+            io = self._client._needs_io(action.data)
+            self._run_ordered(lambda: self._succeed(action.data), io=io)
+        elif isinstance(action, JobFailed):
+            self._run_ordered(lambda: self._finish(error=action.error), io=False)
+        elif isinstance(action, JobCancelled):
+            self._run_ordered(lambda: self._finish(cancelled=action.reason), io=False)
+
+    def _run_ordered(self, step: Callable[[], None], *, io: bool) -> None:
+        """Run steps in arrival order; ones that download files go to the pool."""
+        with self._cond:
+            if not io and not self._backlog and not self._io_running:
+                inline = True
+            else:
+                inline = False
+                self._backlog.append(step)
+                start = not self._io_running
+                self._io_running = True
+        if inline:
+            step()
+        elif start:
+            self._client._shell.submit_io(self._drain_backlog)
+
+    def _drain_backlog(self) -> None:
+        while True:
+            with self._cond:
+                if not self._backlog:
+                    self._io_running = False
+                    return
+                step = self._backlog.popleft()
+            step()
+
+    def _add_status(self, update: StatusUpdate) -> None:
+        with self._cond:
+            if self._ended:
+                return
+            self._status = update
+            self._updates.append(update)
+            self._cond.notify_all()
+
+    def _add_output(self, data: list[Any]) -> None:
+        try:
+            value = self._client._finish_value(self._endpoint, data)
+        except GradioClientError as exc:
+            self._finish(error=exc)
+            return
+        with self._cond:
+            if self._ended:
+                return
+            self._outputs.append(value)
+            self._cond.notify_all()
+
+    def _succeed(self, data: list[Any]) -> None:
+        try:
+            value = self._client._finish_value(self._endpoint, data)
+        except GradioClientError as exc:
+            self._finish(error=exc)
+            return
+        self._finish(value=value, has_value=True)
+
+    def _finish(
+        self,
+        *,
+        value: Any = None,
+        has_value: bool = False,
+        error: BaseException | None = None,
+        cancelled: str | None = None,
+    ) -> None:
+        with self._cond:
+            if self._ended:
+                return
+            self._ended = True
+            if has_value and not self._outputs:
+                self._outputs.append(value)
+            if cancelled is not None:
+                self._cancel_reason = cancelled
+                self._status = stamp(StatusUpdate(code=Status.CANCELLED, success=False))
+            elif error is not None or not self._status.code == Status.FINISHED:
+                self._status = stamp(StatusUpdate(code=Status.FINISHED, success=error is None))
+            self._cond.notify_all()
+        self._client._forget(self)
+        if cancelled is not None:
+            super().cancel()
+        elif error is not None:
+            self.set_exception(error)
+        else:
+            self.set_result(value)
+
+
+class Client(ClientBase):
+    """Call a Gradio app (a URL or a Hugging Face Space id) as an API, synchronously.
+
+    >>> client = Client("http://127.0.0.1:7860")          # doctest: +SKIP
+    >>> client.predict(3, "add", 4, api_name="/calculator")  # doctest: +SKIP
+    7.0
+    """
+
+    def __init__(
+        self,
+        src: str | None = None,
+        token: str | None = None,
+        max_workers: int = 2,
+        verbose: bool = True,
+        auth: tuple[str, str] | None = None,
+        httpx_kwargs: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        download_files: str | os.PathLike[str] | bool = _files.DEFAULT_TEMP_DIR,
+        ssl_verify: bool = True,
+        job_timeout: float | None = None,
+        stream_read_timeout: float = 60.0,
+        max_streams: int = 16,
+        hf_token: str | None = None,
+        space: str | None = None,
+        **ignored: Any,
+    ) -> None:
+        if hf_token is not None:
+            warnings.warn("hf_token is deprecated; use token", DeprecationWarning, stacklevel=2)
+            token = token or hf_token
+        if space is not None:
+            warnings.warn("space is deprecated; pass the Space id as src", DeprecationWarning, stacklevel=2)
+            src = src or space
+        if src is None:
+            raise LocalProtocolError("Client needs src: an app URL or a Space id (owner/name).")
+        unknown = set(ignored) - {"analytics_enabled", "_skip_components", "oauth_token"}
+        if unknown:
+            raise TypeError(f"Client() got unexpected keyword arguments: {sorted(unknown)}")
+        self._oauth_token = ignored.get("oauth_token")
+        if download_files is True:
+            download_files = _files.DEFAULT_TEMP_DIR
+        if download_files is not False:
+            folder = os.fspath(download_files)  # type: ignore[arg-type]
+            if os.path.exists(folder) and not os.path.isdir(folder):
+                raise ValueError(f"download_files must be a directory: {folder!r}")
+            self._download_dir: str | None = os.path.abspath(folder)
+        else:
+            self._download_dir = None
+        self.verbose = verbose
+        self.job_timeout = job_timeout
+        kwargs = dict(httpx_kwargs or {})
+        kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=10.0))
+        kwargs.setdefault("follow_redirects", True)
+        self._http = httpx.Client(verify=ssl_verify, **kwargs)
+        if token is None and not src.startswith(("http://", "https://")):
+            token = os.environ.get("HF_TOKEN") or None
+        try:
+            self._conn: Connection = run_flow(
+                self._http,
+                connect_flow(
+                    src,
+                    token=token,
+                    auth=auth,
+                    headers=headers,
+                    hub=os.environ.get("HF_ENDPOINT") or DEFAULT_HUB,
+                ),
+            )
+        except BaseException:
+            self._http.close()
+            raise
+        self.session_hash = str(uuid.uuid4())
+        self._machine = QueueMachine(
+            machine_config(self._conn.config, stream_read_timeout=stream_read_timeout),
+            self.session_hash,
+        )
+        self._jobs: dict[int, Job] = {}
+        self._jobs_lock = threading.Lock()
+        self._call_headers: dict[int, dict[str, str]] = {}
+        self._shell = ThreadShell(
+            self._http,
+            self._machine,
+            self._conn,
+            self._deliver,
+            max_workers=max_workers,
+            max_streams=max_streams,
+            job_headers=lambda job: self._call_headers.get(job, {}),
+        )
+        self._shell.feed(self._machine.start)
+        if verbose:
+            print(f"Loaded as API: {self.src} ✔")
+
+    # ------------------------------------------------------------------ calls
+
+    def predict(
+        self,
+        *args: Any,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        headers: dict[str, str] | None = None,
+        result_callbacks: ResultCallback | Sequence[ResultCallback] | None = None,
+        job_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call an endpoint and wait for its (final) value."""
+        return self.submit(
+            *args,
+            api_name=api_name,
+            fn_index=fn_index,
+            headers=headers,
+            result_callbacks=result_callbacks,
+            job_timeout=job_timeout,
+            **kwargs,
+        ).result()
+
+    def submit(
+        self,
+        *args: Any,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        headers: dict[str, str] | None = None,
+        result_callbacks: ResultCallback | Sequence[ResultCallback] | None = None,
+        job_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Job:
+        """Start a call and return its ``Job`` at once.
+
+        Arguments go positionally or by parameter name; missing ones take the endpoint's
+        defaults.  Local paths given to file parameters (or wrapped in ``handle_file``)
+        are uploaded first.  ``job_timeout`` (or the client's) cancels the job on the
+        server when it runs longer.
+        """
+        prepared = prepare(self._conn, api_name, fn_index, args, kwargs)
+        job = Job(self, prepared.endpoint)
+        for callback in _callbacks(result_callbacks):
+            job.add_done_callback(_result_callback(callback, self._shell.submit_io))
+        extra = {}
+        if self._oauth_token is not None and prepared.endpoint.oauth_token:
+            extra["oauth_token"] = self._oauth_token
+        timeout = job_timeout if job_timeout is not None else self.job_timeout
+        call_headers = {"x-gradio-user": "api", **(headers or {})}
+
+        def launch(data: list[Any]) -> None:
+            def register(job_id: int) -> None:
+                job._id = job_id
+                self._call_headers[job_id] = call_headers
+                with self._jobs_lock:
+                    self._jobs[job_id] = job
+
+            with job._cond:
+                if job._cancel_requested:
+                    job._finish(cancelled="cancelled by the caller")
+                    return
+            try:
+                job_id = self._shell.submit(
+                    register, prepared.endpoint.fn_index, data, timeout=timeout, extra=extra
+                )
+            except GradioClientError as exc:
+                job._finish(error=exc)
+                return
+            if job._cancel_requested:  # cancel() raced with the submit
+                self._shell.feed(self._machine.cancel, job_id, now=time.monotonic())
+
+        if prepared.uploads:
+            self._shell.submit_io(lambda: self._upload_then(prepared, job, launch))
+        else:
+            launch(prepared.data)
+        return job
+
+    def reset_session(self) -> None:
+        """Start a new session: fresh ``gr.State``.  Running jobs finish on the old one."""
+        self.session_hash = str(uuid.uuid4())
+        self._shell.feed(self._machine.reset_session, self.session_hash)
+
+    def close(self) -> None:
+        """Cancel pending jobs (on the server too) and release connections and threads."""
+        self._shell.close()
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def thread_count(self) -> int:
+        """Threads this client runs now (readers and pool workers)."""
+        return self._shell.thread_count
+
+    # ------------------------------------------------------------------ internals
+
+    def _deliver(self, action: Action) -> None:
+        job_id = getattr(action, "job", None)
+        if job_id is None:
+            return
+        with self._jobs_lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            job._on_action(action)
+
+    def _forget(self, job: Job) -> None:
+        if job._id is not None:
+            with self._jobs_lock:
+                self._jobs.pop(job._id, None)
+            self._call_headers.pop(job._id, None)
+
+    def _needs_io(self, data: list[Any]) -> bool:
+        return self._download_dir is not None and bool(
+            _files.output_files(data, self._conn.config.protocol)
+        )
+
+    def _finish_value(self, endpoint: Endpoint, data: list[Any]) -> Any:
+        if self._download_dir is not None:
+            data = self._download(data)
+        return outputs_value(endpoint, data)
+
+    def _download(self, data: list[Any]) -> list[Any]:
+        protocol = self._conn.config.protocol
+        refs = _files.output_files(data, protocol)
+        if not refs:
+            return data
+        assert self._download_dir is not None
+        local: dict[int, str] = {}
+        for ref in refs:
+            url = _files.download_url(ref, self._conn)
+            headers = dict(self._conn.headers) if same_origin(url, self._conn.root) else {}
+            sink = _files.DownloadSink(self._download_dir, _files.safe_name(ref))
+            try:
+                with self._http.stream("GET", url, headers=headers) as response:
+                    if response.status_code != 200:
+                        response.read()
+                        raise HTTPStatusError(
+                            f"Downloading an output file failed with HTTP "
+                            f"{response.status_code}: {response.text[:200]!r}",
+                            response.status_code,
+                            response.content,
+                        )
+                    for chunk in response.iter_bytes():
+                        sink.write(chunk)
+                local[id(ref)] = sink.finish()
+            except httpx.HTTPError as exc:
+                sink.abort()
+                raise transport_error(exc, f"Downloading {url}") from exc
+            except BaseException:
+                sink.abort()
+                raise
+        result: list[Any] = _files.replace_files(data, local, protocol)
+        return result
+
+    def _upload_then(
+        self, prepared: Any, job: Job, launch: Callable[[list[Any]], None]
+    ) -> None:
+        protocol = self._conn.config.protocol
+        uploaded: dict[str, dict[str, Any]] = {}
+        try:
+            for path in prepared.uploads:
+                if job._cancel_requested:
+                    job._finish(cancelled="cancelled by the caller")
+                    return
+                size = _files.check_upload(path, self._conn.config.max_file_size)
+                with open(path, "rb") as fh:
+                    response = self._http.post(
+                        self._conn.api_root + "/upload",
+                        files={"files": (os.path.basename(path), fh)},
+                        headers=dict(self._conn.headers),
+                        timeout=httpx.Timeout(30.0, connect=10.0, write=None),
+                    )
+                if response.status_code != 200:
+                    raise HTTPStatusError(
+                        f"Uploading {path!r} failed with HTTP {response.status_code}: "
+                        f"{response.text[:200]!r}",
+                        response.status_code,
+                        response.content,
+                    )
+                paths = response.json()
+                if not (isinstance(paths, list) and paths and isinstance(paths[0], str)):
+                    raise HTTPStatusError(
+                        f"Uploading {path!r}: unexpected reply {response.text[:200]!r}",
+                        response.status_code,
+                        response.content,
+                    )
+                uploaded[path] = _files.uploaded_ref(paths[0], path, size, protocol)
+        except httpx.HTTPError as exc:
+            job._finish(error=transport_error(exc, "Uploading a file"))
+            return
+        except GradioClientError as exc:
+            job._finish(error=exc)
+            return
+        launch(_files.substitute_uploads(prepared.data, uploaded, protocol))
+
+
+def _callbacks(
+    callbacks: ResultCallback | Sequence[ResultCallback] | None,
+) -> list[ResultCallback]:
+    if callbacks is None:
+        return []
+    if callable(callbacks):
+        return [callbacks]
+    return list(callbacks)
+
+
+def _result_callback(
+    callback: ResultCallback, run: Callable[[Callable[[], None]], None]
+) -> Callable[[concurrent.futures.Future[Any]], None]:
+    """Adapt a result callback (gets the value, or its items if a tuple) to a Future's."""
+
+    def done(future: concurrent.futures.Future[Any]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return
+        value = future.result()
+
+        def call() -> None:
+            if isinstance(value, tuple):
+                callback(*value)
+            else:
+                callback(value)
+
+        run(call)
+
+    return done

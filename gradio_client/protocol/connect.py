@@ -1,0 +1,296 @@
+"""Connecting to an app, as a pure request/response flow that any shell can drive.
+
+``connect_flow`` is a generator (the httpx "auth flow" idea): it yields ``HttpRequest`` or
+``Sleep`` steps and is sent back an ``HttpResponse`` (or None after a sleep); its return
+value is a ``Connection``.  The sync shell drives it with httpx.Client, the trio shell with
+httpx.AsyncClient, an embedder with anything.  Steps, in order:
+
+1. ``src`` that is not a URL is a Hugging Face Space id: ``GET {hub}/api/spaces/{id}``
+   (with the token).  401/404 mean unknown or private; a building Space is polled every
+   2 s (``GET .../runtime``) up to ``space_wait`` seconds; a broken, paused or sleeping Space
+   is a ``SpaceError`` saying what to do.  The Space's ``host`` becomes the root URL.
+2. ``auth=(user, password)``: ``POST {root}/login`` (form).  Cookies come back in the
+   shell's cookie jar; a refusal (400 or 401) is an ``AuthenticationError``.
+3. ``GET {root}/config`` (never under the API prefix).  401 is an ``AuthenticationError``,
+   429 a ``TooManyRequestsError``.  Other failures fall back to the HTML page's embedded
+   ``window.gradio_config`` (very old apps); a page without one is not a Gradio app.
+4. ``GET {root}{prefix}/info?all_endpoints=True`` for parameter names, types and defaults.
+   When it fails (old servers have no such route) the API is derived from the config.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator, Mapping
+from typing import Any, Final, Union
+from urllib.parse import quote, urlsplit
+
+import msgspec
+
+from .api import ApiInfo, AppConfig, info_from_config, parse_config, parse_info, version_tuple
+from .errors import (
+    AuthenticationError,
+    GradioClientError,
+    HTTPStatusError,
+    RemoteProtocolError,
+    SpaceError,
+    TooManyRequestsError,
+)
+from .machine import MULTIPLEXED, MachineConfig
+
+
+class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
+    method: str
+    url: str
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
+    form: Mapping[str, str] | None = None
+
+
+class HttpResponse(msgspec.Struct, frozen=True, kw_only=True):
+    status_code: int
+    content: bytes
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+
+class Sleep(msgspec.Struct, frozen=True):
+    seconds: float
+
+
+Step = Union[HttpRequest, Sleep]
+
+
+class Connection(msgspec.Struct, frozen=True, kw_only=True):
+    """What the client knows once connected."""
+
+    root: str  # "http://host:port" or "https://owner-name.hf.space", no trailing slash
+    config: AppConfig
+    info: ApiInfo
+    space_id: str | None = None
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)  # for app requests
+
+    @property
+    def api_root(self) -> str:
+        """The root plus the API prefix: where queue, upload and file routes live."""
+        return self.root + self.config.api_prefix.rstrip("/")
+
+
+DEFAULT_HUB: Final = "https://huggingface.co"
+BUILDING_STAGES: Final = frozenset({"BUILDING", "APP_STARTING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"})
+BROKEN_STAGES: Final = {
+    "NO_APP_FILE": "has no app file",
+    "CONFIG_ERROR": "has a configuration error",
+    "BUILD_ERROR": "failed to build",
+    "RUNTIME_ERROR": "crashed (runtime error)",
+    "PAUSED": "is paused by its owner",
+    "SLEEPING": "is sleeping; open it in a browser to wake it, then try again",
+    "STOPPED": "is stopped; open it in a browser to restart it, then try again",
+    "DELETING": "is being deleted",
+}
+_SPACE_ID: Final = re.compile(r"^[\w.\-]+/[\w.\-]+$")
+_EMBEDDED_CONFIG: Final = re.compile(rb"window\.gradio_config\s*=\s*(\{.*?\});?\s*</script>", re.S)
+
+
+def is_url(src: str) -> bool:
+    return src.startswith(("http://", "https://"))
+
+
+def connect_flow(
+    src: str,
+    *,
+    token: str | None = None,
+    auth: tuple[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    hub: str = DEFAULT_HUB,
+    space_wait: float = 300.0,
+) -> Generator[Step, HttpResponse | None, Connection]:
+    """Resolve ``src``, log in, and read the app's config and API (see the module doc)."""
+    app_headers: dict[str, str] = {}
+    if token:
+        app_headers["x-hf-authorization"] = f"Bearer {token}"
+    app_headers.update(headers or {})
+    space_id: str | None = None
+    if is_url(src):
+        root = src.rstrip("/")
+    elif _SPACE_ID.match(src):
+        space_id = src
+        root = yield from _resolve_space(src, token, hub.rstrip("/"), space_wait)
+    else:
+        raise SpaceError(
+            f"{src!r} is neither a URL (http://... or https://...) nor a Space id (owner/name).",
+            space_id=src,
+        )
+    if auth is not None:
+        response = yield HttpRequest(
+            method="POST",
+            url=f"{root}/login",
+            headers=app_headers,
+            form={"username": auth[0], "password": auth[1]},
+        )
+        assert response is not None
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                f"Could not log in to {root}: the username or password is wrong."
+            )
+        if not 200 <= response.status_code < 400:
+            raise _status_error("login", response)
+    config = yield from _fetch_config(root, app_headers)
+    info = yield from _fetch_info(root, config, app_headers)
+    return Connection(root=root, config=config, info=info, space_id=space_id, headers=app_headers)
+
+
+def _resolve_space(
+    space_id: str, token: str | None, hub: str, space_wait: float
+) -> Generator[Step, HttpResponse | None, str]:
+    hub_headers = {"authorization": f"Bearer {token}"} if token else {}
+    url = f"{hub}/api/spaces/{quote(space_id)}"
+    response = yield HttpRequest(method="GET", url=url, headers=hub_headers)
+    assert response is not None
+    if response.status_code in (401, 403, 404):
+        hint = "" if token else " If it is private, pass token=..."
+        raise SpaceError(
+            f"Space {space_id!r} was not found, or this token cannot see it.{hint}",
+            space_id=space_id,
+        )
+    info = _json_object(response, "the Hub's Space info")
+    host = info.get("host")
+    if not isinstance(host, str) or not host:
+        subdomain = info.get("subdomain")
+        if not isinstance(subdomain, str):
+            raise SpaceError(f"The Hub did not say where Space {space_id!r} runs.", space_id)
+        host = f"https://{subdomain}.hf.space"
+    stage = _stage(info)
+    waited = 0.0
+    while stage in BUILDING_STAGES:
+        if waited >= space_wait:
+            raise SpaceError(
+                f"Space {space_id!r} was still {stage} after {space_wait:g} s.", space_id, stage
+            )
+        yield Sleep(2.0)
+        waited += 2.0
+        response = yield HttpRequest(method="GET", url=f"{url}/runtime", headers=hub_headers)
+        assert response is not None
+        stage = _stage({"runtime": _json_object(response, "the Hub's Space runtime")})
+    if stage in BROKEN_STAGES:
+        raise SpaceError(f"Space {space_id!r} {BROKEN_STAGES[stage]}.", space_id, stage)
+    return host.rstrip("/")
+
+
+def _stage(info: Mapping[str, Any]) -> str | None:
+    runtime = info.get("runtime")
+    stage = runtime.get("stage") if isinstance(runtime, dict) else None
+    return stage if isinstance(stage, str) else None
+
+
+def _fetch_config(
+    root: str, headers: Mapping[str, str]
+) -> Generator[Step, HttpResponse | None, AppConfig]:
+    response = yield HttpRequest(method="GET", url=f"{root}/config", headers=headers)
+    assert response is not None
+    if response.status_code == 401:
+        raise AuthenticationError(
+            f"{root} requires a login: pass auth=(username, password) (or a token for a "
+            "private Space)."
+        )
+    if response.status_code == 429:
+        raise TooManyRequestsError(f"{root} is rate limiting requests (HTTP 429); try later.")
+    if 200 <= response.status_code < 300:
+        return parse_config(response.content)
+    # Very old apps embed the config in their page.
+    page = yield HttpRequest(method="GET", url=f"{root}/", headers=headers)
+    assert page is not None
+    match = _EMBEDDED_CONFIG.search(page.content) if 200 <= page.status_code < 300 else None
+    if match is None:
+        raise _status_error("GET /config", response, f" {root} does not look like a Gradio app.")
+    config = parse_config(match.group(1))
+    if "allow_flagging" in _loads(match.group(1)) and version_tuple(config.version) < (3,):
+        raise RemoteProtocolError(f"{root} runs Gradio 2.x, which this client does not support.")
+    return config
+
+
+def _fetch_info(
+    root: str, config: AppConfig, headers: Mapping[str, str]
+) -> Generator[Step, HttpResponse | None, ApiInfo]:
+    if config.protocol == "ws" and version_tuple(config.version) <= (3, 36, 1):
+        return info_from_config(config)  # no /info route before 3.37
+    prefix = config.api_prefix.rstrip("/")
+    response = yield HttpRequest(
+        method="GET", url=f"{root}{prefix}/info?all_endpoints=True", headers=headers
+    )
+    assert response is not None
+    if 200 <= response.status_code < 300:
+        try:
+            return parse_info(response.content)
+        except GradioClientError:
+            pass
+    return info_from_config(config)
+
+
+def machine_config(config: AppConfig, **overrides: Any) -> MachineConfig:
+    """The queue machine's configuration for this app (overrides: MachineConfig fields)."""
+    version = version_tuple(config.version)
+    cancel_fns: dict[int, int] = {}
+    for endpoint in sorted(config.endpoints.values(), key=lambda e: len(e.cancels)):
+        for target in endpoint.cancels:
+            cancel_fns.setdefault(target, endpoint.fn_index)
+    unqueued = frozenset(
+        e.fn_index for e in config.endpoints.values() if not (config.enable_queue and e.queue)
+    )
+    settings: dict[str, Any] = {
+        "protocol": config.protocol,
+        "api_prefix": config.api_prefix,
+        "cancel_route": version >= (4, 31),
+        "cancel_fns": cancel_fns,
+        "unqueued_fns": unqueued if config.protocol == "ws" else frozenset(),
+        "heartbeat": config.connect_heartbeat and config.protocol in MULTIPLEXED,
+    }
+    settings.update(overrides)
+    return MachineConfig(**settings)
+
+
+def same_origin(url: str, root: str) -> bool:
+    """Whether ``url`` points at the app itself (credentials may be sent there)."""
+    a, b = urlsplit(url), urlsplit(root)
+    return (a.scheme, a.hostname, a.port or _port(a.scheme)) == (
+        b.scheme,
+        b.hostname,
+        b.port or _port(b.scheme),
+    )
+
+
+def _port(scheme: str) -> int | None:
+    return {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
+
+
+def _loads(content: bytes) -> Any:
+    try:
+        return msgspec.json.decode(content)
+    except msgspec.DecodeError:
+        return None
+
+
+def _json_object(response: HttpResponse, what: str) -> dict[str, Any]:
+    value = _loads(response.content) if 200 <= response.status_code < 300 else None
+    if not isinstance(value, dict):
+        raise _status_error(what, response, " Expected a JSON object.")
+    return value
+
+
+def _status_error(what: str, response: HttpResponse, hint: str = "") -> HTTPStatusError:
+    text = response.content[:200].decode("utf-8", "replace").strip()
+    return HTTPStatusError(
+        f"{what} failed with HTTP {response.status_code}: {text!r}.{hint}",
+        response.status_code,
+        response.content,
+    )
+
+
+__all__ = [
+    "Connection",
+    "HttpRequest",
+    "HttpResponse",
+    "Sleep",
+    "connect_flow",
+    "is_url",
+    "machine_config",
+    "same_origin",
+]

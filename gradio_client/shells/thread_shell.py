@@ -1,0 +1,438 @@
+"""The threading shell: drives a ``QueueMachine`` with httpx.Client and a few threads.
+
+Recipe (the websockets one): read, feed the core under a lock, collect its actions,
+perform them in order, deliver job updates outside the lock.
+
+Threads, whatever the number of jobs:
+
+* one reader per open stream: the session's event stream, and the heartbeat when the app
+  asks for one (Gradio 3.x and 4.0-4.8 open one stream per job; those readers are capped
+  at ``max_streams`` and further jobs wait for a free slot);
+* a small pool (``max_workers``, started lazily) that sends POSTs, uploads and downloads
+  and fires timers (delayed retries, the machine's deadlines).
+
+There is no polling: readers block on the socket, the pool waits on a condition with the
+next timer as its timeout.  Actions are performed by one "drainer" at a time, in the order
+the machine emitted them, so a job never sees its updates out of order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from ..protocol.actions import (
+    Action,
+    CloseStream,
+    EmitOutput,
+    EmitStatus,
+    JobCancelled,
+    JobFailed,
+    JobSucceeded,
+    Notice,
+    OpenStream,
+    OpenWebSocket,
+    Post,
+    SendWebSocket,
+)
+from ..protocol.connect import Connection, HttpRequest, HttpResponse, Sleep, Step
+from ..protocol.machine import QueueMachine
+from ._common import http_response, transport_error
+
+log = logging.getLogger("gradio_client")
+
+Deliver = Callable[[Action], None]
+
+
+def run_flow(http: httpx.Client, flow: Any) -> Any:
+    """Drive a pure request/response flow (``connect_flow``) with a sync httpx client."""
+    reply: HttpResponse | None = None
+    while True:
+        try:
+            step: Step = flow.send(reply)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            reply = None
+            continue
+        assert isinstance(step, HttpRequest)
+        try:
+            response = http.request(
+                step.method, step.url, headers=dict(step.headers), data=step.form
+            )
+        except httpx.HTTPError as exc:
+            flow.close()
+            raise transport_error(exc, f"{step.method} {step.url}") from exc
+        reply = http_response(response)
+
+
+class _Pool:
+    """Worker threads for blocking calls and timers, started on demand, capped."""
+
+    def __init__(self, max_workers: int, name: str) -> None:
+        self._max = max(1, max_workers)
+        self._name = name
+        self._cv = threading.Condition()
+        self._tasks: deque[Callable[[], None]] = deque()
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._closed = False
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        with self._cv:
+            if self._closed:
+                return
+            self._tasks.append(fn)
+            self._wake_locked()
+
+    def call_at(self, when: float, fn: Callable[[], None]) -> None:
+        with self._cv:
+            if self._closed:
+                return
+            heapq.heappush(self._timers, (when, next(self._seq), fn))
+            self._wake_locked()
+
+    def _wake_locked(self) -> None:
+        if self._idle == 0 and len(self._threads) < self._max:
+            thread = threading.Thread(
+                target=self._run, name=f"{self._name}-{len(self._threads)}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+        else:
+            self._cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                task = None
+                while task is None:
+                    if self._closed:
+                        return
+                    now = time.monotonic()
+                    if self._timers and self._timers[0][0] <= now:
+                        task = heapq.heappop(self._timers)[2]
+                    elif self._tasks:
+                        task = self._tasks.popleft()
+                        self._cv.notify_all()  # close() may be waiting for the queue
+                    else:
+                        timeout = self._timers[0][0] - now if self._timers else None
+                        self._idle += 1
+                        self._cv.wait(timeout)
+                        self._idle -= 1
+            try:
+                task()
+            except Exception:  # pragma: no cover - tasks report their own errors
+                log.exception("gradio_client: a background task failed")
+
+    @property
+    def thread_count(self) -> int:
+        return len(self._threads)
+
+    def close(self, linger: float = 0.0) -> None:
+        """Stop; tasks already queued may still run for up to ``linger`` seconds."""
+        with self._cv:
+            self._timers.clear()
+            if linger > 0 and self._tasks:
+                self._tasks.append(self._stop)
+                self._cv.notify_all()
+                deadline = time.monotonic() + linger
+                while self._tasks and not self._closed:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cv.wait(remaining)
+            self._closed = True
+            self._tasks.clear()
+            self._cv.notify_all()
+
+    def _stop(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+
+
+class _Reader:
+    """One open stream (or websocket) and the thread reading it."""
+
+    __slots__ = ("stream_id", "closed", "response", "socket", "wakeup")
+
+    def __init__(self, stream_id: int) -> None:
+        self.stream_id = stream_id
+        self.closed = False
+        self.response: httpx.Response | None = None
+        self.socket: Any = None
+        self.wakeup = threading.Event()
+
+    def close(self) -> None:
+        self.closed = True
+        self.wakeup.set()
+        response, self.response = self.response, None
+        if response is not None:
+            # Unblock the reader's recv(): shut the socket down under httpx.
+            stream = response.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        if self.socket is not None:
+            try:
+                self.socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class ThreadShell:
+    """Performs a ``QueueMachine``'s actions with httpx.Client and threads."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        machine: QueueMachine,
+        conn: Connection,
+        deliver: Deliver,
+        *,
+        max_workers: int = 2,
+        max_streams: int = 16,
+        job_headers: Callable[[int], dict[str, str]] | None = None,
+    ) -> None:
+        self._http = http
+        self._machine = machine
+        self._conn = conn
+        self._deliver = deliver
+        self._job_headers = job_headers or (lambda job: {})
+        self._lock = threading.Lock()
+        self._queue: deque[Action] = deque()
+        self._draining = False
+        self._pool = _Pool(max_workers, "gradio-client-io")
+        self._readers: dict[int, _Reader] = {}
+        self._stream_slots = threading.BoundedSemaphore(max_streams)
+        self._tick_at: float | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ feeding the core
+
+    def feed(self, method: Callable[..., list[Action]], *args: Any, **kwargs: Any) -> None:
+        """Call a machine input under the lock, then perform its actions in order."""
+        with self._lock:
+            self._queue.extend(method(*args, **kwargs))
+            self._schedule_tick_locked()
+            if self._draining:
+                return
+            self._draining = True
+        self._drain()
+
+    def submit(
+        self,
+        register: Callable[[int], None],
+        fn_index: int,
+        data: list[Any],
+        *,
+        timeout: float | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        """Submit a job; ``register(job_id)`` runs before any of its actions can be seen."""
+
+        def call() -> list[Action]:
+            job, actions = self._machine.submit(
+                fn_index, data, now=time.monotonic(), timeout=timeout, extra=extra
+            )
+            register(job)
+            ids.append(job)
+            return actions
+
+        ids: list[int] = []
+        self.feed(call)
+        return ids[0]
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._draining = False
+                    return
+                batch = list(self._queue)
+                self._queue.clear()
+            for action in batch:
+                try:
+                    self._perform(action)
+                except Exception:  # a user callback raised; keep the client alive
+                    log.exception("gradio_client: delivering %r failed", type(action).__name__)
+
+    def _schedule_tick_locked(self) -> None:
+        deadline = self._machine.next_deadline()
+        if deadline is not None and (self._tick_at is None or deadline < self._tick_at):
+            self._tick_at = deadline
+            self._pool.call_at(deadline, self._tick)
+
+    def _tick(self) -> None:
+        with self._lock:
+            self._tick_at = None
+        self.feed(self._machine.tick, time.monotonic())
+
+    # ------------------------------------------------------------------ actions
+
+    def _perform(self, action: Action) -> None:
+        if isinstance(action, (EmitStatus, EmitOutput, JobSucceeded, JobFailed, JobCancelled)):
+            self._deliver(action)
+        elif isinstance(action, Post):
+            if action.delay > 0:
+                self._pool.call_at(time.monotonic() + action.delay, lambda: self._post(action))
+            else:
+                self._pool.submit(lambda: self._post(action))
+        elif isinstance(action, OpenStream):
+            self._start_reader(action.stream_id, lambda r: self._read_stream(action, r))
+        elif isinstance(action, CloseStream):
+            reader = self._readers.pop(action.stream_id, None)
+            if reader is not None:
+                reader.close()
+        elif isinstance(action, OpenWebSocket):
+            self._start_reader(action.stream_id, lambda r: self._read_websocket(action, r))
+        elif isinstance(action, SendWebSocket):
+            reader = self._readers.get(action.stream_id)
+            if reader is not None and reader.socket is not None:
+                self._pool.submit(lambda: self._ws_send(reader, action.text))
+        elif isinstance(action, Notice):
+            log.info("gradio_client: %s", action.message)
+            self._deliver(action)
+
+    def _post(self, action: Post) -> None:
+        if self._closed and action.job is not None:
+            return
+        headers = {"content-type": "application/json", **self._conn.headers}
+        if action.job is not None:
+            headers.update(self._job_headers(action.job))
+        try:
+            response = self._http.post(
+                self._conn.root + action.path, content=action.body, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            self.feed(
+                self._machine.receive_request_error,
+                action.request_id,
+                transport_error(exc, f"POST {action.path}"),
+            )
+            return
+        self.feed(
+            self._machine.receive_response,
+            action.request_id,
+            response.status_code,
+            response.content,
+            response.headers,
+        )
+
+    def _start_reader(self, stream_id: int, body: Callable[[_Reader], None]) -> None:
+        reader = _Reader(stream_id)
+        self._readers[stream_id] = reader
+
+        def run() -> None:
+            with self._stream_slots:
+                if not reader.closed:
+                    body(reader)
+            self._readers.pop(stream_id, None) if self._readers.get(stream_id) is reader else None
+
+        threading.Thread(target=run, name=f"gradio-client-stream-{stream_id}", daemon=True).start()
+
+    def _read_stream(self, action: OpenStream, reader: _Reader) -> None:
+        if action.delay > 0 and reader.wakeup.wait(action.delay):
+            return  # closed while waiting
+        timeout = httpx.Timeout(10.0, read=action.read_timeout)
+        sid = action.stream_id
+        try:
+            with self._http.stream(
+                "GET", self._conn.root + action.path, headers=dict(self._conn.headers), timeout=timeout
+            ) as response:
+                if reader.closed:
+                    return
+                reader.response = response
+                self.feed(
+                    self._machine.stream_opened,
+                    sid,
+                    response.status_code,
+                    response.headers.get("content-type"),
+                )
+                for chunk in response.iter_bytes():
+                    if reader.closed:
+                        return
+                    self.feed(self._machine.receive_stream_data, sid, chunk)
+        except Exception as exc:
+            if not reader.closed:
+                self.feed(
+                    self._machine.receive_stream_error, sid, transport_error(exc, "The event stream")
+                )
+            return
+        if not reader.closed:
+            self.feed(self._machine.receive_stream_eof, sid)
+
+    def _read_websocket(self, action: OpenWebSocket, reader: _Reader) -> None:
+        from ._sync_ws import SyncWebSocket  # only Gradio 3.x needs it
+
+        url = self._conn.root.replace("http", "ws", 1) + action.path
+        sid = action.stream_id
+        try:
+            ws = SyncWebSocket.connect(
+                url, headers=dict(self._conn.headers), cookies=self._http.cookies
+            )
+        except Exception as exc:
+            self.feed(self._machine.receive_stream_error, sid, transport_error(exc, "The websocket"))
+            return
+        reader.socket = ws
+        try:
+            for text in ws.messages():
+                if reader.closed:
+                    break
+                self.feed(self._machine.receive_ws_message, sid, text)
+            else:
+                if not reader.closed:
+                    self.feed(self._machine.ws_closed, sid, ws.close_code, ws.close_reason)
+        except Exception as exc:
+            if not reader.closed:
+                self.feed(self._machine.receive_stream_error, sid, transport_error(exc, "The websocket"))
+        finally:
+            ws.close()
+
+    def _ws_send(self, reader: _Reader, text: str) -> None:
+        try:
+            reader.socket.send_text(text)
+        except Exception as exc:
+            if not reader.closed:
+                self.feed(
+                    self._machine.receive_stream_error,
+                    reader.stream_id,
+                    transport_error(exc, "Sending on the websocket"),
+                )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def submit_io(self, fn: Callable[[], None]) -> None:
+        """Run blocking work (uploads, downloads, callbacks) on the pool."""
+        self._pool.submit(fn)
+
+    @property
+    def thread_count(self) -> int:
+        return self._pool.thread_count + len(self._readers)
+
+    def close(self, linger: float = 2.0) -> None:
+        """Cancel what is pending (telling the server, for up to ``linger`` s) and stop."""
+        if self._closed:
+            return
+        self.feed(self._machine.close)
+        self._closed = True
+        for reader in list(self._readers.values()):
+            reader.close()
+        self._readers.clear()
+        self._pool.close(linger)
