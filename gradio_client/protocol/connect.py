@@ -27,7 +27,15 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 
-from .api import ApiInfo, AppConfig, info_from_config, parse_config, parse_info, version_tuple
+from .api import (
+    ApiInfo,
+    AppConfig,
+    info_from_config,
+    parse_config,
+    parse_info,
+    version_tuple,
+    with_info,
+)
 from .errors import (
     AuthenticationError,
     GradioClientError,
@@ -135,6 +143,7 @@ def connect_flow(
             raise _status_error("login", response)
     config = yield from _fetch_config(root, app_headers)
     info = yield from _fetch_info(root, config, app_headers)
+    config = with_info(config, info)
     return Connection(root=root, config=config, info=info, space_id=space_id, headers=app_headers)
 
 
