@@ -120,11 +120,14 @@ async def test_progress_and_logs_are_all_kept(app: Any) -> None:
 
 
 async def test_queue_rank_is_reported(app: Any) -> None:
+    # concurrency_limit=1: one runs, the others wait with 0-based ranks 0 and 1
     first = await app.submit(1.0, api_name="/slow")
     second = await app.submit(0.1, api_name="/slow")
-    assert await second.result() == "slept 0.1" and (await first.result()).startswith("slept 1")
-    ranks = [u.rank for u in second.updates() if u.code is Status.IN_QUEUE]
-    assert 1 in ranks
+    third = await app.submit(0.2, api_name="/slow")
+    assert await third.result() == "slept 0.2" and await second.result() == "slept 0.1"
+    assert (await first.result()).startswith("slept 1")
+    ranks = [u.rank for u in third.updates() if u.code is Status.IN_QUEUE]
+    assert 1 in ranks and [u.queue_size for u in third.updates() if u.queue_size][0] >= 2
 
 
 async def test_many_concurrent_jobs(app: Any) -> None:
