@@ -266,7 +266,7 @@ class Client(ClientBase):
         if download_files is True:
             download_files = _files.DEFAULT_TEMP_DIR
         if download_files is not False:
-            folder = os.fspath(download_files)  # type: ignore[arg-type]
+            folder = os.fspath(download_files)
             if os.path.exists(folder) and not os.path.isdir(folder):
                 raise ValueError(f"download_files must be a directory: {folder!r}")
             self._download_dir: str | None = os.path.abspath(folder)

@@ -742,7 +742,7 @@ class QueueMachine:
             early = self._early.pop(event_id, ())
             self._early_count -= len(early)
             for message in early:
-                if job.phase is Phase.DONE:
+                if job.id not in self._jobs:  # an early message ended it
                     break
                 _HANDLERS[type(message)](self, stream, job, message)
             return

@@ -30,26 +30,26 @@ class ServerMessage(msgspec.Struct, tag_field="msg", kw_only=True, frozen=True, 
     event_id: str | None = None
 
 
-class Estimation(ServerMessage, tag="estimation"):
+class Estimation(ServerMessage, tag="estimation", frozen=True):
     rank: int | None = None
     queue_size: int | None = None
     rank_eta: float | None = None
     queue_eta: float | None = None
 
 
-class SendHash(ServerMessage, tag="send_hash"):
+class SendHash(ServerMessage, tag="send_hash", frozen=True):
     """ws only: the server asks which function and session this socket is for."""
 
 
-class SendData(ServerMessage, tag="send_data"):
+class SendData(ServerMessage, tag="send_data", frozen=True):
     """ws and sse v0: the event reached a worker; the client must send its data now."""
 
 
-class QueueFull(ServerMessage, tag="queue_full"):
+class QueueFull(ServerMessage, tag="queue_full", frozen=True):
     """ws and sse v0: the queue refused the event."""
 
 
-class ProcessStarts(ServerMessage, tag="process_starts"):
+class ProcessStarts(ServerMessage, tag="process_starts", frozen=True):
     eta: float | None = None
 
 
@@ -63,11 +63,11 @@ class ProgressUnit(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     desc: str | None = None
 
 
-class Progress(ServerMessage, tag="progress"):
+class Progress(ServerMessage, tag="progress", frozen=True):
     progress_data: list[ProgressUnit] | None = None
 
 
-class Log(ServerMessage, tag="log"):
+class Log(ServerMessage, tag="log", frozen=True):
     """``gr.Info`` / ``gr.Warning`` / ``gr.Success`` raised while the job runs."""
 
     log: str = ""
@@ -95,47 +95,47 @@ class Output(msgspec.Struct, kw_only=True, frozen=True, gc=False):
 _EMPTY_OUTPUT: Final = Output()
 
 
-class ProcessGenerating(ServerMessage, tag="process_generating"):
+class ProcessGenerating(ServerMessage, tag="process_generating", frozen=True):
     """One generator yield.  From sse_v2 on, ``output.data`` after the first is diffs."""
 
     output: Output = _EMPTY_OUTPUT
     success: bool = True
 
 
-class ProcessStreaming(ServerMessage, tag="process_streaming"):
+class ProcessStreaming(ServerMessage, tag="process_streaming", frozen=True):
     """One chunk of a ``.stream()`` event (5.x+); full values, never diffs."""
 
     output: Output = _EMPTY_OUTPUT
     success: bool = True
 
 
-class ProcessCompleted(ServerMessage, tag="process_completed"):
+class ProcessCompleted(ServerMessage, tag="process_completed", frozen=True):
     output: Output = _EMPTY_OUTPUT
     success: bool = True
     title: str | None = None
 
 
-class Heartbeat(ServerMessage, tag="heartbeat"):
+class Heartbeat(ServerMessage, tag="heartbeat", frozen=True):
     pass
 
 
-class CloseStream(ServerMessage, tag="close_stream"):
+class CloseStream(ServerMessage, tag="close_stream", frozen=True):
     """sse_v3: the server is about to end this session's stream."""
 
 
-class UnexpectedError(ServerMessage, tag="unexpected_error"):
+class UnexpectedError(ServerMessage, tag="unexpected_error", frozen=True):
     message: str | None = None
     session_not_found: bool = False
     success: bool = False
 
 
-class ServerStopped(ServerMessage, tag="server_stopped"):
+class ServerStopped(ServerMessage, tag="server_stopped", frozen=True):
     """4.9-era name for what later servers send as ``unexpected_error``."""
 
     success: bool = False
 
 
-class AliveCheck(ServerMessage, tag="alive?"):
+class AliveCheck(ServerMessage, tag="alive?", frozen=True):
     """3.x servers on old Pythons pinged generator sockets with this; nothing to do."""
 
 
@@ -177,7 +177,7 @@ class _Envelope(msgspec.Struct, gc=False):
 _decoder: Final = msgspec.json.Decoder(KnownMessage)
 _envelope_decoder: Final = msgspec.json.Decoder(_Envelope)
 KNOWN_TAGS: Final[frozenset[str]] = frozenset(
-    t.__struct_config__.tag  # type: ignore[misc]
+    t.__struct_config__.tag
     for t in KnownMessage.__args__  # type: ignore[attr-defined]
 )
 
@@ -185,7 +185,8 @@ KNOWN_TAGS: Final[frozenset[str]] = frozenset(
 def decode_message(data: str | bytes) -> AnyMessage:
     """Decode one JSON server message (see the module rules)."""
     try:
-        return _decoder.decode(data)
+        message: KnownMessage = _decoder.decode(data)
+        return message
     except msgspec.DecodeError as exc:
         first_error = exc
     # Slow path, only for unknown or broken messages: peek at the tag.
