@@ -35,7 +35,7 @@ from .protocol.api import Endpoint, outputs_value
 from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config, same_origin
 from .protocol.errors import GradioClientError, HTTPStatusError, LocalProtocolError
 from .protocol.machine import QueueMachine
-from .protocol.status import Status, StatusUpdate
+from .protocol.status import OutputUpdate, Status, StatusUpdate
 from .shells._common import ClientBase, prepare, stamp, transport_error
 from .shells.thread_shell import ThreadShell, run_flow
 
@@ -60,6 +60,7 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         self._status = stamp(StatusUpdate(code=Status.STARTING))
         self._updates: list[StatusUpdate] = []
         self._outputs: list[Any] = []
+        self._events: list[StatusUpdate | OutputUpdate] = []  # both, in arrival order
         self._counter = 0
         self._cancel_requested = False
         self._ended = False
@@ -104,6 +105,25 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         if job_id is not None:
             self._client._shell.feed(self._client._machine.cancel, job_id, now=time.monotonic())
         return True
+
+    def watch(self) -> Iterator[StatusUpdate | OutputUpdate]:
+        """Every status and output of the job, in order, as they arrive.
+
+        Ends after the job's last status (FINISHED or CANCELLED); the final value comes as
+        an ``OutputUpdate`` with ``final=True`` just before it when the job succeeded.
+        Never raises the job's error: look at the last status, or call ``result()``.
+        """
+        index = 0
+        while True:
+            with self._cond:
+                while index >= len(self._events) and not self._ended:
+                    self._cond.wait()
+                batch = self._events[index:]
+                index += len(batch)
+                finished = self._ended and index >= len(self._events)
+            yield from batch
+            if finished:
+                return
 
     def __iter__(self) -> Iterator[Any]:
         return self
@@ -173,6 +193,8 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
                 return
             self._status = update
             self._updates.append(update)
+            if update.code not in (Status.FINISHED, Status.CANCELLED):
+                self._events.append(update)
             self._cond.notify_all()
 
     def _add_output(self, data: list[Any]) -> None:
@@ -185,6 +207,7 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
             if self._ended:
                 return
             self._outputs.append(value)
+            self._events.append(OutputUpdate(outputs=value))
             self._cond.notify_all()
 
     def _succeed(self, data: list[Any]) -> None:
@@ -212,8 +235,12 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
             if cancelled is not None:
                 self._cancel_reason = cancelled
                 self._status = stamp(StatusUpdate(code=Status.CANCELLED, success=False))
-            elif error is not None or not self._status.code == Status.FINISHED:
-                self._status = stamp(StatusUpdate(code=Status.FINISHED, success=error is None))
+            else:
+                if has_value:
+                    self._events.append(OutputUpdate(outputs=value, final=True))
+                if error is not None or self._status.code is not Status.FINISHED:
+                    self._status = stamp(StatusUpdate(code=Status.FINISHED, success=error is None))
+            self._events.append(self._status)
             self._cond.notify_all()
         self._client._forget(self)
         if cancelled is not None:

@@ -68,4 +68,16 @@ class StatusUpdate(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     type: str = "status"
 
 
-__all__ = ["ProgressUnit", "Status", "StatusUpdate"]
+class OutputUpdate(msgspec.Struct, kw_only=True, frozen=True, gc=False):
+    """An output of a job, as the iteration APIs yield it beside ``StatusUpdate``s.
+
+    ``final`` is True once, for the job's final value (the last one yielded).
+    """
+
+    outputs: Any
+    success: bool = True
+    final: bool = False
+    type: str = "output"
+
+
+__all__ = ["OutputUpdate", "ProgressUnit", "Status", "StatusUpdate"]
