@@ -15,7 +15,9 @@ Safety rules:
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import mimetypes
 import os
 import re
 import tempfile
@@ -55,14 +57,65 @@ def file(filepath_or_url: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def wrap_plain_paths(endpoint: Endpoint, data: list[Any]) -> list[Any]:
-    """Let plain paths and URLs given to file parameters count as ``handle_file`` values."""
+    """Let plain paths and URLs given to file parameters count as ``handle_file`` values.
+
+    Gradio 3.x documents some file inputs (``gr.Image``: serializer ``ImgSerializable``) as
+    a *base64 string*, not a file reference: its server decodes the value itself and fails
+    on anything else.  A local file given to such a parameter is sent as a
+    ``data:<mime>;base64,...`` URL, as the official 0.x client did; nothing is uploaded.
+    """
     if not endpoint.file_inputs:
         return data
     out = list(data)
+    base64_inputs = _base64_inputs(endpoint)
     for position in endpoint.file_inputs:
         if position < len(out):
-            out[position] = _wrap(out[position])
+            if position in base64_inputs:
+                out[position] = _data_url_of(out[position])
+            else:
+                out[position] = _wrap(out[position])
     return out
+
+
+def _base64_inputs(endpoint: Endpoint) -> frozenset[int]:
+    """Input positions whose parameter schema is a base64 string (Gradio 3.x images)."""
+    if not endpoint.parameters:
+        return frozenset()
+    skipped = set(endpoint.skipped_inputs)
+    api_positions = [i for i in range(len(endpoint.inputs)) if i not in skipped]
+    found = set()
+    for position, parameter in zip(api_positions, endpoint.parameters):
+        schema = parameter.type
+        if (
+            position in endpoint.file_inputs
+            and isinstance(schema, dict)
+            and schema.get("type") == "string"
+            and "base64" in str(schema.get("description", "")).lower()
+        ):
+            found.add(position)
+    return frozenset(found)
+
+
+def _data_url_of(value: Any) -> Any:
+    """A local file (path or ``handle_file`` value) as a base64 data URL; others unchanged."""
+    path: str | None = None
+    if isinstance(value, (str, os.PathLike)):
+        s = os.fspath(value)
+        if s.startswith("data:") or is_url(s):
+            return s
+        path = s
+    elif isinstance(value, dict) and isinstance(value.get("path"), str):
+        if is_url(value["path"]):
+            return value["path"]
+        path = value["path"]
+    if path is None:
+        return value
+    if not os.path.isfile(path):
+        raise FileError(f"File {path!r} does not exist (and is not an http(s) URL).")
+    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    with open(path, "rb") as fh:
+        encoded = base64.b64encode(fh.read()).decode("ascii")
+    return f"data:{mime};base64,{encoded}"
 
 
 def _wrap(value: Any) -> Any:

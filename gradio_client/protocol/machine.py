@@ -79,6 +79,7 @@ when to call ``tick(now)``.  ``now`` is any monotonic clock reading, in seconds.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -146,6 +147,8 @@ MULTIPLEXED: Final = frozenset({"sse_v1", "sse_v2", "sse_v2.1", "sse_v3"})
 DIFFED: Final = frozenset({"sse_v2", "sse_v2.1", "sse_v3"})
 PROTOCOLS: Final = MULTIPLEXED | {"ws", "sse"}
 
+_MSG_TAG: Final = re.compile(rb'\s*\{\s*"msg"\s*:\s*"([a-z_0-9.]+)"')
+
 HIDDEN_ERROR: Final = (
     "The upstream Gradio app has raised an exception but has not enabled verbose error "
     "reporting. To enable, set show_error=True in launch()."
@@ -197,6 +200,7 @@ class _Job:
         "generated",
         "retries",
         "cancel_on_join",
+        "desync",
     )
 
     def __init__(
@@ -216,6 +220,7 @@ class _Job:
         self.generated: list[Any] | None = None  # last full generator values (diffs)
         self.retries = 0
         self.cancel_on_join = False  # ended while JOINING: cancel on the server when named
+        self.desync = False  # a message may have been lost: later diffs have no base
 
 
 class StreamKind(enum.Enum):
@@ -287,6 +292,7 @@ class QueueMachine:
         self._session = _Session(session_hash)
         self._sessions: dict[str, _Session] = {session_hash: self._session}
         self._jobs: dict[int, _Job] = {}
+        self._timed: dict[int, _Job] = {}  # jobs with a deadline or a grace deadline
         self._by_event: dict[str, _Job] = {}
         self._ended: dict[str, None] = {}  # tombstones, insertion-ordered for eviction
         self._early: dict[str, list[KnownMessage]] = {}
@@ -316,7 +322,7 @@ class QueueMachine:
     def next_deadline(self) -> float | None:
         """The earliest time at which ``tick`` has work to do, or None."""
         best: float | None = None
-        for job in self._jobs.values():
+        for job in self._timed.values():
             for when in (job.deadline, job.grace_deadline):
                 if when is not None and (best is None or when < best):
                     best = when
@@ -349,6 +355,7 @@ class QueueMachine:
         self._next_job += 1
         if timeout is not None:
             job.deadline = now + timeout
+            self._timed[job.id] = job
         self._jobs[job.id] = job
         self._session.joining += 1
         if self._family == "multiplexed":
@@ -386,7 +393,7 @@ class QueueMachine:
     def tick(self, now: float) -> list[Action]:
         """Let time pass: expire deadlines (job timeouts, sibling-cancel grace)."""
         self._now = now
-        for job in list(self._jobs.values()):
+        for job in list(self._timed.values()):
             if job.deadline is not None and job.deadline <= now:
                 self._end(
                     job,
@@ -501,7 +508,7 @@ class QueueMachine:
         try:
             events = stream.decoder.feed(data)
         except RemoteProtocolError as exc:
-            self._stream_broken(stream, exc, ended=False)
+            self._stream_broken(stream, exc, ended=False, lost=b"")
             return self._take()
         for event in events:
             if stream.id not in self._streams:
@@ -518,12 +525,14 @@ class QueueMachine:
             fatal = 200 <= status < 300 or (400 <= status < 500 and status != 429)
             self._stream_broken(stream, self._stream_status_error(stream), fatal=fatal)
             return self._take()
-        if stream.decoder is not None and not stream.decoder.feed_eof():
+        lost = self._cut_message(stream)
+        if lost is not None:
             self._notice("The event stream ended in the middle of a message.")
         self._stream_broken(
             stream,
             ConnectionLostError("The server ended the event stream before the job finished."),
             clean=stream.closing,
+            lost=lost,
         )
         return self._take()
 
@@ -531,7 +540,7 @@ class QueueMachine:
         """The stream (or websocket) broke: reset, incomplete chunked read, idle timeout."""
         stream = self._streams.get(stream_id)
         if stream is not None:
-            self._stream_broken(stream, error)
+            self._stream_broken(stream, error, lost=self._cut_message(stream))
         return self._take()
 
     def receive_ws_message(self, stream_id: int, text: str | bytes) -> list[Action]:
@@ -603,7 +612,12 @@ class QueueMachine:
                 return
             session = self._sessions[stream.session]
             self._close_stream(stream)
-            for job in self._session_jobs(session, Phase.WAITING):
+            jobs = self._session_jobs(session, Phase.WAITING)
+            if isinstance(error, ServerStoppedError):
+                # A join still in flight went to a server that stops. (After a lost session
+                # a join still gets a fresh one: those jobs carry on.)
+                jobs += self._session_jobs(session, Phase.JOINING)
+            for job in jobs:
                 self._end(job, JobFailed(job=job.id, error=error))
             self._forget_session_if_idle(session)
         elif not isinstance(message, (Heartbeat, AliveCheck, Estimation)):
@@ -677,6 +691,8 @@ class QueueMachine:
             return
         data = output.data
         if self._diffs and isinstance(msg, ProcessGenerating):
+            if job.desync:
+                return  # no base for this diff; the completion carries the full value
             previous = job.generated
             if previous is not None:
                 try:
@@ -838,6 +854,7 @@ class QueueMachine:
         clean: bool = False,
         fatal: bool = False,
         ended: bool = True,
+        lost: bytes | None = None,
     ) -> None:
         """The stream is over (EOF, error, bad status); recover or fail what it carried."""
         self._close_stream(stream, ended=ended)
@@ -876,8 +893,25 @@ class QueueMachine:
                 self._end(job, JobFailed(job=job.id, error=error))
             self._forget_session_if_idle(session)
             return
+        if lost is not None and self._diffs:
+            # A message was cut off.  If it was (or may have been) a generator output, the
+            # diffs that follow it have no base to apply to.  Gradio writes "msg" first.
+            tag = _MSG_TAG.match(lost)
+            if tag is None or tag.group(1) == b"process_generating":
+                for job in waiting:
+                    job.desync = True
         quick = session.failures == 0 or (clean and session.failures == 1)
         self._open_session_stream(session, 0.0 if quick else self._backoff(session.failures))
+
+    @staticmethod
+    def _cut_message(stream: _Stream) -> bytes | None:
+        """End the stream's decoder: None at an event boundary, else the start of the
+        message that was cut off (maybe empty)."""
+        decoder = stream.decoder
+        if decoder is None:
+            return None
+        head = decoder.pending_head()
+        return None if decoder.feed_eof() else head
 
     def _stream_status_error(self, stream: _Stream) -> GradioClientError:
         body = b"".join(stream.error_body or ())
@@ -922,6 +956,7 @@ class QueueMachine:
         was_joining = job.phase is Phase.JOINING
         job.phase = Phase.DONE
         del self._jobs[job.id]
+        self._timed.pop(job.id, None)
         session = self._sessions[job.session]
         if was_joining:
             session.joining -= 1
@@ -971,6 +1006,7 @@ class QueueMachine:
                     and sibling.grace_deadline is None
                 ):
                     sibling.grace_deadline = self._now + self.config.cancel_grace
+                    self._timed[sibling.id] = sibling
             return
         canceller = self.config.cancel_fns.get(job.fn_index)
         if canceller is not None:
@@ -980,10 +1016,15 @@ class QueueMachine:
                 "/api/predict/",
                 {"data": [], "fn_index": canceller, "session_hash": job.session},
             )
-        elif self._family == "multiplexed":
+        if event_id is not None:
+            # Gradio 4.0-4.30: /reset stops the event's generator and drops it from the queue
+            # (for a plain function that already runs it answers {"success": false}).
+            self._post(_Request.CANCEL, None, "/reset", {"event_id": event_id})
+        if canceller is None and self._family == "multiplexed":
             self._notice(
                 "This server has no cancel route and no event cancels this endpoint; the job "
-                "was dropped here but may still run on the server.",
+                "was dropped here and its generator stopped, but a plain function may still "
+                "run to its end on the server.",
                 job.id,
             )
 

@@ -187,14 +187,15 @@ def decode_message(data: str | bytes) -> AnyMessage:
     try:
         message: KnownMessage = _decoder.decode(data)
         return message
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # msgspec reports invalid UTF-8 inside a tag string as UnicodeDecodeError
         first_error = exc
     # Slow path, only for unknown or broken messages: peek at the tag.
     try:
         env = _envelope_decoder.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         raise MalformedMessageError(
-            f"The server sent a message that is not a JSON object: {_preview(data)}"
+            f"The server sent a message that is not a UTF-8 JSON object: {_preview(data)}"
         ) from None
     event_id = env.event_id if isinstance(env.event_id, str) else None
     if isinstance(env.msg, str) and env.msg not in KNOWN_TAGS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +28,30 @@ from wsproto.events import (
 )
 
 from ..protocol.errors import AuthenticationError, ConnectionLostError, HTTPStatusError
+
+
+#: ``"host:port"`` -> a function taking ``connect``'s arguments and returning a connected
+#: websocket (a ``SyncWebSocket`` subclass).  ``gradio_client.testing`` registers one to
+#: record the frames of a live server or to replay recorded ones without a network.
+ConnectHook = Callable[..., "SyncWebSocket"]
+_connect_hooks: dict[str, ConnectHook] = {}
+_hooks_lock = threading.Lock()
+
+
+def netloc_of(url: str) -> str:
+    """``"host:port"`` of a ws/wss/http/https URL, the default port filled in."""
+    parts = urlsplit(url)
+    secure = parts.scheme in ("wss", "https")
+    return f"{parts.hostname or 'localhost'}:{parts.port or (443 if secure else 80)}"
+
+
+def set_connect_hook(netloc: str, hook: ConnectHook | None) -> None:
+    """Route websockets to ``netloc`` (``"host:port"``) through ``hook``; None removes it."""
+    with _hooks_lock:
+        if hook is None:
+            _connect_hooks.pop(netloc, None)
+        else:
+            _connect_hooks[netloc] = hook
 
 
 class SyncWebSocket:
@@ -50,6 +74,24 @@ class SyncWebSocket:
         timeout: float = 10.0,
         verify: bool | ssl.SSLContext = True,
     ) -> SyncWebSocket:
+        """Open a websocket (or hand it to the hook registered for its host, if any)."""
+        with _hooks_lock:
+            hook = _connect_hooks.get(netloc_of(url))
+        if hook is not None:
+            return hook(url, headers=headers, cookies=cookies, timeout=timeout, verify=verify)
+        return cls.open(url, headers=headers, cookies=cookies, timeout=timeout, verify=verify)
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        cookies: Any = None,
+        timeout: float = 10.0,
+        verify: bool | ssl.SSLContext = True,
+    ) -> SyncWebSocket:
+        """Open a real websocket connection (no hooks)."""
         parts = urlsplit(url)
         secure = parts.scheme == "wss"
         host = parts.hostname or "localhost"
@@ -101,19 +143,14 @@ class SyncWebSocket:
         raise HTTPStatusError(f"The websocket handshake failed with HTTP {status}.", status, body)
 
     def messages(self) -> Iterator[str]:
-        """Text frames until the peer closes (``close_code`` is then set)."""
-        while not self._closed:
-            try:
-                data = self._sock.recv(65536)
-            except OSError:
-                if self._closed:
-                    return
-                raise
-            if not data:
-                self._closed = True
-                self.close_code = self.close_code or 1006
-                return
-            self._conn.receive_data(data)
+        """Text frames until the peer closes (``close_code`` is then set).
+
+        Events wsproto already holds are handled before reading the socket again: the
+        server's first frame (Gradio's ``send_hash``) often arrives in the same TCP segment
+        as the handshake reply, and waiting on ``recv`` for it would stall until the server
+        gives up (5 s on Gradio 3.x) and drops the connection.
+        """
+        while True:
             for event in self._conn.events():
                 if isinstance(event, Message):
                     if isinstance(event, TextMessage):
@@ -132,6 +169,19 @@ class SyncWebSocket:
                         pass
                     self._closed = True
                     return
+            if self._closed:
+                return
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                if self._closed:
+                    return
+                raise
+            if not data:
+                self._closed = True
+                self.close_code = self.close_code or 1006
+                return
+            self._conn.receive_data(data)
 
     def send_text(self, text: str) -> None:
         self._send_raw(self._conn.send(Message(data=text)))

@@ -352,18 +352,31 @@ def test_old_server_cancels_through_cancelling_event() -> None:
     h = Harness("sse_v1", cancel_route=False, cancel_fns={2: 5})
     job, opened = joined(h, "E1", fn=2)
     h.open(opened)
-    cancel = only(h.feed(h.machine.cancel(job, now=0.0)), Post)
-    assert cancel.path == "/api/predict/"
-    assert json.loads(cancel.body) == {"data": [], "fn_index": 5, "session_hash": "S"}
+    posts = [a for a in h.feed(h.machine.cancel(job, now=0.0)) if isinstance(a, Post)]
+    assert [(p.path, json.loads(p.body)) for p in posts] == [
+        ("/api/predict/", {"data": [], "fn_index": 5, "session_hash": "S"}),
+        ("/reset", {"event_id": "E1"}),  # stops the event's generator on 4.0-4.30
+    ]
+    assert not any("no cancel route" in n for n in h.notices())
 
 
-def test_old_server_without_canceller_warns() -> None:
+def test_old_server_without_canceller_resets_the_event_and_warns() -> None:
     h = Harness("sse_v1", cancel_route=False)
     job, opened = joined(h, "E1", fn=2)
     h.open(opened)
-    actions = h.feed(h.machine.cancel(job, now=0.0))
-    assert not any(isinstance(a, Post) for a in actions)
+    cancel = only(h.feed(h.machine.cancel(job, now=0.0)), Post)
+    assert (cancel.path, json.loads(cancel.body)) == ("/reset", {"event_id": "E1"})
     assert any("no cancel route" in n for n in h.notices())
+
+
+def test_old_server_cancel_of_a_joining_job_resets_it_once_named() -> None:
+    h = Harness("sse_v1", cancel_route=False)
+    job, joins = h.submit()
+    assert not [a for a in h.feed(h.machine.cancel(job, now=0.0)) if isinstance(a, Post)]
+    reply = h.feed(h.machine.receive_response(only(joins, Post).request_id, 200, b'{"event_id":"E9"}'))
+    assert [(p.path, json.loads(p.body)) for p in reply if isinstance(p, Post)] == [
+        ("/reset", {"event_id": "E9"})
+    ]
 
 
 # ------------------------------------------------------------------ time
@@ -448,13 +461,48 @@ def test_session_not_found_fails_waiting_jobs() -> None:
     assert h.machine.phase(b) is Phase.JOINING  # its join is still in flight
 
 
-def test_server_stopped_fails_waiting_jobs() -> None:
+def test_server_stopped_fails_waiting_and_joining_jobs() -> None:
     h = Harness("sse_v1")
     a, opened = joined(h, "EA")
     sid = h.open(opened)
+    b, b_actions = h.submit()
     h.data(sid, {"msg": "server_stopped", "event_id": None, "success": False})
-    end = h.terminal(a)
-    assert isinstance(end, JobFailed) and isinstance(end.error, ServerStoppedError)
+    for job in (a, b):
+        end = h.terminal(job)
+        assert isinstance(end, JobFailed) and isinstance(end.error, ServerStoppedError)
+    # b's join reply arrives later: nothing happens to the ended job, nothing is reopened
+    assert h.join(b_actions, "EB") == []
+
+
+def _generating(event_id: str, data: list) -> dict:
+    return {"msg": "process_generating", "event_id": event_id,
+            "output": {"data": data, "is_generating": True}, "success": True}
+
+
+def test_diffs_after_a_message_cut_by_a_reconnect_are_skipped() -> None:
+    h = Harness()
+    job, opened = joined(h)
+    sid = h.open(opened)
+    h.data(sid, _generating("E1", ["a"]))
+    # the stream breaks in the middle of the next diff: that diff is lost
+    h.feed(h.machine.receive_stream_data(sid, frame(_generating("E1", [[["append", [], "b"]]]))[:20]))
+    reopen = only(h.feed(h.machine.receive_stream_error(sid, ConnectionLostError("reset"))), OpenStream)
+    sid2 = h.open([reopen])
+    h.data(sid2, _generating("E1", [[["append", [], "c"]]]))  # a diff against the lost value
+    h.data(sid2, completed("E1", ["abc"]))
+    assert h.outputs(job) == [["a"]]  # never "ac", never raw diff operations
+    assert h.terminal(job) == JobSucceeded(job=job, data=["abc"])
+
+
+def test_diffs_after_a_clean_break_between_messages_go_on() -> None:
+    h = Harness()
+    job, opened = joined(h)
+    sid = h.open(opened)
+    h.data(sid, _generating("E1", ["a"]))
+    reopen = only(h.feed(h.machine.receive_stream_error(sid, ConnectionLostError("reset"))), OpenStream)
+    sid2 = h.open([reopen])
+    h.data(sid2, _generating("E1", [[["append", [], "b"]]]))
+    assert h.outputs(job) == [["a"], ["ab"]]
 
 
 def test_generic_unexpected_error_waits_for_reconnect() -> None:
@@ -513,7 +561,7 @@ def test_malformed_message_fails_its_job_only() -> None:
     assert "$.rank" in str(end.error)
     h.feed(h.machine.receive_stream_data(sid, b"data: not json\n\n"))
     assert h.machine.phase(b) is Phase.WAITING
-    assert any("not a JSON object" in n for n in h.notices())
+    assert any("not a UTF-8 JSON object" in n for n in h.notices())
 
 
 def test_oversized_event_breaks_the_stream_not_the_client() -> None:
@@ -711,3 +759,16 @@ def test_ws_unqueued_endpoint_uses_predict() -> None:
     job5, actions5 = h.submit(0, [2])
     h.feed(h.machine.cancel(job5, now=0))
     assert not [a for a in h.of(Post) if a.path == "/reset"]
+
+
+def test_diffs_go_on_when_the_cut_message_was_not_an_output() -> None:
+    h = Harness()
+    job, opened = joined(h)
+    sid = h.open(opened)
+    h.data(sid, _generating("E1", ["a"]))
+    h.feed(h.machine.receive_stream_data(sid, frame({"msg": "progress", "event_id": "E1", "progress_data": []})[:30]))
+    reopen = only(h.feed(h.machine.receive_stream_eof(sid)), OpenStream)
+    assert any("middle of a message" in n for n in h.notices())
+    sid2 = h.open([reopen])
+    h.data(sid2, _generating("E1", [[["append", [], "b"]]]))
+    assert h.outputs(job) == [["a"], ["ab"]]

@@ -1,0 +1,607 @@
+"""One measurement of one client implementation, in a fresh process.  Run by ``bench/run.py``.
+
+    python bench/worker.py IMPL MEASUREMENT URL [key=value ...]
+
+IMPL         ours (sync Client, thread shell) | trio (gradio_client.aio.AsyncClient) |
+             official (gradio_client 2.7.2, run from its own venv) | raw (one httpx.Client
+             speaking the queue protocol by hand: the floor; for ``import``: httpx and
+             msgspec) | raw-trio (the trio client's floors: for ``import`` httpx, msgspec
+             and trio; for ``latency`` one httpx.AsyncClient on trio, by hand like raw)
+MEASUREMENT  import | construct | latency | paired | burst | generator
+             (paired: ours or trio, alternating call by call with the raw floor in this process)
+options      n=, warmup=, k=, timeout= (see the functions below)
+
+Prints exactly one line ``BENCH-RESULT {json}`` on stdout (anything else the clients print is
+ignored by run.py).  Every figure is measured inside this process:
+
+* wall: time.perf_counter; cpu: time.process_time (all threads of the process);
+* peak RSS: resource.getrusage(RUSAGE_SELF).ru_maxrss (whole process, so interpreter and imports
+  are included);
+* threads: the ``Threads:`` line of /proc/self/status (main thread included), read at moments of
+  peak load (during and right after the submits of a burst, and while results come in), never by
+  a sampler thread, which would count itself;
+* modules: len(sys.modules).
+
+Only ``sys`` and ``time`` are imported before an import measurement, so that it counts what
+the measured import pulls in.
+"""
+
+import sys
+import time
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
+# ------------------------------------------------------------------------------ import
+
+
+def measure_import(impl: str) -> dict:
+    before = set(sys.modules)
+    c0 = time.process_time()
+    t0 = _now()
+    if impl in ("ours", "official"):
+        import gradio_client  # noqa: F401
+    elif impl == "trio":
+        import gradio_client.aio  # noqa: F401
+    elif impl == "raw":  # the floor of our import: our two runtime dependencies, nothing else
+        import httpx  # noqa: F401
+        import msgspec  # noqa: F401
+    elif impl == "raw-trio":  # the floor of the trio client's import
+        import httpx  # noqa: F401,F811
+        import msgspec  # noqa: F401,F811
+        import trio  # noqa: F401
+    else:
+        raise SystemExit(f"unknown impl {impl!r}")
+    wall = _now() - t0
+    cpu = time.process_time() - c0
+    added = set(sys.modules) - before
+    return {"wall": wall, "cpu": cpu, "modules": len(added), "modules_total": len(sys.modules),
+            "top_packages": _top_packages(added)}
+
+
+def _top_packages(names: set) -> dict:
+    counts: dict = {}
+    for name in names:
+        top = name.split(".")[0]
+        counts[top] = counts.get(top, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:8])
+
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[2] == "import":
+    # measured before this module imports anything else
+    _result = measure_import(sys.argv[1])
+    import json as _json
+
+    _result.update(impl=sys.argv[1], what="import")
+    sys.stdout.write("BENCH-RESULT " + _json.dumps(_result) + "\n")
+    sys.stdout.flush()
+    raise SystemExit(0)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import signal  # noqa: E402
+import statistics  # noqa: E402
+import uuid  # noqa: E402
+
+
+def threads_now() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return -1
+
+
+def rss_now_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return -1.0
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+class Peak:
+    """Thread-count peak from explicit reads (no sampler thread)."""
+
+    def __init__(self) -> None:
+        self.value = threads_now()
+
+    def sample(self) -> None:
+        self.value = max(self.value, threads_now())
+
+
+def checkpoints(n: int, parts: int = 8) -> set:
+    return {max(0, (n * k) // parts - 1) for k in range(1, parts + 1)}
+
+
+def pct(values: list, q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))
+    return ordered[index]
+
+
+# ------------------------------------------------------------------ client adapters
+#
+# Each adapter exposes the same small surface to the measurements below:
+#   connect(url) -> client; predict(client, text) -> value; close(client);
+#   burst(client, n, peak, deadline) -> (values or exceptions, submitted_at);
+#   generator(client, n) -> (t_first, t_last_output, t_done, outputs)   (times since submit)
+
+
+class SyncAdapter:
+    """Our sync Client and the official one share the call surface."""
+
+    def __init__(self, impl: str, workers: int = 0) -> None:
+        self.impl = impl
+        self.kwargs = {"max_workers": workers} if workers else {}  # an experiment knob
+
+    def connect(self, url: str):
+        from gradio_client import Client
+
+        return Client(url, verbose=False, **self.kwargs)
+
+    def predict(self, client, text: str):
+        return client.predict(text, api_name="/echo")
+
+    def close(self, client) -> None:
+        close = getattr(client, "close", None)
+        if close is not None:
+            close()
+
+    def burst(self, client, n: int, peak: Peak, deadline: float):
+        marks = checkpoints(n)
+        jobs = []
+        for i in range(n):
+            jobs.append(client.submit(f"m{i}", api_name="/echo"))
+            if i in marks:
+                peak.sample()
+        submitted = _now()
+        values = []
+        for i, job in enumerate(jobs):
+            try:
+                values.append(job.result(timeout=max(0.1, deadline - time.monotonic())))
+            except Exception as exc:  # noqa: BLE001 - a lost job, counted by the caller
+                values.append(exc)
+            if i in marks:
+                peak.sample()
+        return values, submitted
+
+    def generator(self, client, n: int):
+        t0 = _now()
+        job = client.submit(n, api_name="/count_fast")
+        first = last = None
+        outputs = []
+        for value in job:
+            last = _now() - t0
+            if first is None:
+                first = last
+            outputs.append(value)
+        job.result(timeout=60)
+        done = _now() - t0
+        return first, last, done, outputs
+
+
+class TrioAdapter:
+    """gradio_client.aio.AsyncClient, each call run inside one trio.run per measurement."""
+
+    def __init__(self) -> None:
+        import trio
+
+        from gradio_client.aio import AsyncClient
+
+        self.trio = trio
+        self.AsyncClient = AsyncClient
+
+
+class RawClient:
+    """The floor: one keep-alive httpx.Client speaking sse_v3 by hand (simple line parsing)."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.root = url.rstrip("/")
+        self.http = httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
+        self.session = uuid.uuid4().hex
+        config = self.http.get(self.root + "/config").json()
+        self.api = self.root + config.get("api_prefix", "/gradio_api")
+        self.info = self.http.get(self.api + "/info", params={"all_endpoints": "True"}).json()
+        self.fn = {d.get("api_name"): d["id"] for d in config["dependencies"]}
+
+    def join(self, api_name: str, data: list) -> str:
+        body = {"data": data, "fn_index": self.fn[api_name], "session_hash": self.session,
+                "event_data": None, "trigger_id": None}
+        response = self.http.post(self.api + "/queue/join", json=body)
+        response.raise_for_status()
+        return response.json()["event_id"]
+
+    def messages(self):
+        with self.http.stream("GET", self.api + "/queue/data",
+                              params={"session_hash": self.session}) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line.startswith("data:"):
+                    yield json.loads(line[5:])
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class RawAdapter:
+    def connect(self, url: str):
+        return RawClient(url)
+
+    def predict(self, client: RawClient, text: str):
+        event = client.join("echo", [text])
+        for msg in client.messages():
+            if msg.get("event_id") == event and msg.get("msg") == "process_completed":
+                if not msg.get("success"):
+                    raise RuntimeError(str(msg)[:200])
+                return msg["output"]["data"][0]
+        raise RuntimeError("stream ended before the completion")
+
+    def close(self, client: RawClient) -> None:
+        client.close()
+
+    def burst(self, client: RawClient, n: int, peak: Peak, deadline: float):
+        marks = checkpoints(n)
+        events = {}
+        for i in range(n):
+            events[client.join("echo", [f"m{i}"])] = i
+            if i in marks:
+                peak.sample()
+        submitted = _now()
+        values: list = [RuntimeError("never completed")] * n
+        done = 0
+        while done < n and time.monotonic() < deadline:  # the server may close the stream early
+            for msg in client.messages():
+                if msg.get("msg") != "process_completed" or msg.get("event_id") not in events:
+                    continue
+                i = events.pop(msg["event_id"])
+                values[i] = msg["output"]["data"][0] if msg.get("success") else RuntimeError(str(msg))
+                done += 1
+                if done - 1 in marks:
+                    peak.sample()
+                if done == n:
+                    break
+        return values, submitted
+
+    def generator(self, client: RawClient, n: int):
+        t0 = _now()
+        event = client.join("count_fast", [n])
+        first = last = None
+        outputs = []
+        for msg in client.messages():
+            if msg.get("event_id") != event:
+                continue
+            kind = msg.get("msg")
+            if kind == "process_generating":
+                last = _now() - t0
+                if first is None:
+                    first = last
+                outputs.append(msg["output"]["data"])  # sse_v3: diffs after the first
+            elif kind == "process_completed":
+                break
+        done = _now() - t0
+        return first, last, done, outputs
+
+
+# ------------------------------------------------------------------ trio measurements
+
+
+def raw_trio_latency(url: str, opts: dict) -> dict:
+    """The async floor: one httpx.AsyncClient on trio speaking sse_v3 by hand, as RawClient."""
+    import httpx
+    import trio
+
+    async def run() -> dict:
+        root = url.rstrip("/")
+        session = uuid.uuid4().hex
+        async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http:
+            config = (await http.get(root + "/config")).json()
+            api = root + config.get("api_prefix", "/gradio_api")
+            fn = {d.get("api_name"): d["id"] for d in config["dependencies"]}["echo"]
+
+            async def predict(text: str):
+                body = {"data": [text], "fn_index": fn, "session_hash": session,
+                        "event_data": None, "trigger_id": None}
+                event = (await http.post(api + "/queue/join", json=body)).json()["event_id"]
+                async with http.stream("GET", api + "/queue/data",
+                                       params={"session_hash": session}) as response:
+                    async for line in response.aiter_lines():
+                        if line.startswith("data:"):
+                            msg = json.loads(line[5:])
+                            if msg.get("event_id") == event and msg.get("msg") == "process_completed":
+                                return msg["output"]["data"][0]
+                raise RuntimeError("stream ended before the completion")
+
+            for i in range(opts["warmup"]):
+                await predict(f"w{i}")
+            lat = []
+            c0 = time.process_time()
+            t_all = _now()
+            for i in range(opts["n"]):
+                t0 = _now()
+                value = await predict(f"x{i}")
+                lat.append(_now() - t0)
+                if value != f"x{i}":
+                    raise RuntimeError(f"wrong value {value!r}")
+            return _latency_figures(lat, time.process_time() - c0, _now() - t_all)
+
+    return trio.run(run)
+
+
+def trio_measure(what: str, url: str, opts: dict) -> dict:
+    ad = TrioAdapter()
+    trio = ad.trio
+    AsyncClient = ad.AsyncClient
+    out: dict = {}
+
+    async def construct() -> None:
+        times = []
+        for _ in range(opts["k"]):
+            client = AsyncClient(url, verbose=False)
+            t0 = _now()
+            await client.__aenter__()
+            times.append(_now() - t0)
+            await client.__aexit__(None, None, None)
+        out.update(first=times[0], warm=statistics.median(times[1:]) if len(times) > 1 else times[0])
+
+    async def latency() -> None:
+        async with AsyncClient(url, verbose=False) as client:
+            for i in range(opts["warmup"]):
+                await client.predict(f"w{i}", api_name="/echo")
+            lat = []
+            c0 = time.process_time()
+            t_all = _now()
+            for i in range(opts["n"]):
+                t0 = _now()
+                value = await client.predict(f"x{i}", api_name="/echo")
+                lat.append(_now() - t0)
+                if value != f"x{i}":
+                    raise RuntimeError(f"wrong value {value!r}")
+            out.update(_latency_figures(lat, time.process_time() - c0, _now() - t_all))
+
+    async def paired() -> None:
+        async with AsyncClient(url, verbose=False) as client:
+            results: dict = {}
+
+            raw = RawAdapter()
+            floor = raw.connect(url)
+            try:
+                for i in range(opts["warmup"]):
+                    await client.predict(f"w{i}", api_name="/echo")
+                    raw.predict(floor, f"w{i}")
+                ours: list = []
+                base: list = []
+                for i in range(opts["n"]):
+                    for which in ((0, 1) if i % 2 else (1, 0)):
+                        t0 = _now()
+                        if which == 0:
+                            value = await client.predict(f"x{i}", api_name="/echo")
+                            ours.append(_now() - t0)
+                        else:
+                            value = raw.predict(floor, f"x{i}")  # blocks the loop: nothing else runs
+                            base.append(_now() - t0)
+                        if value != f"x{i}":
+                            raise RuntimeError(f"wrong value {value!r}")
+                ratios = [a / b for a, b in zip(ours, base)]
+                results = {"median": statistics.median(ours), "floor_median": statistics.median(base),
+                           "ratio": statistics.median(ours) / statistics.median(base),
+                           "paired_ratio": statistics.median(ratios), "calls": len(ours)}
+            finally:
+                raw.close(floor)
+            out.update(results)
+
+    async def burst() -> None:
+        n = opts["n"]
+        async with AsyncClient(url, verbose=False) as client:
+            await client.predict("warm", api_name="/echo")
+            peak = Peak()
+            marks = checkpoints(n)
+            rss0 = rss_now_mb()
+            deadline = time.monotonic() + opts["timeout"] - 5
+            c0 = time.process_time()
+            t0 = _now()
+            jobs = []
+            for i in range(n):
+                jobs.append(await client.submit(f"m{i}", api_name="/echo"))
+                if i in marks:
+                    peak.sample()
+            submitted = _now()
+            values = []
+            for i, job in enumerate(jobs):
+                try:
+                    values.append(await job.result(timeout=max(0.1, deadline - time.monotonic())))
+                except Exception as exc:  # noqa: BLE001 - a lost job, counted by the caller
+                    values.append(exc)
+                if i in marks:
+                    peak.sample()
+            out.update(_burst_figures(n, values, t0, submitted, c0, peak, rss0))
+
+    async def generator() -> None:
+        async with AsyncClient(url, verbose=False) as client:
+            await client.predict("warm", api_name="/echo")
+            n = opts["n"]
+            samples = []
+            for _ in range(opts["k"]):
+                t0 = _now()
+                job = await client.submit(n, api_name="/count_fast")
+                first = last = None
+                outputs = []
+                async for value in job.iter_outputs():
+                    last = _now() - t0
+                    if first is None:
+                        first = last
+                    outputs.append(value)
+                await job.result()
+                samples.append((first, last, _now() - t0, outputs))
+            out.update(_generator_figures(samples, n))
+
+    fn = {"construct": construct, "latency": latency, "burst": burst, "generator": generator,
+          "paired": paired}[what]
+    trio.run(fn)
+    return out
+
+
+# ------------------------------------------------------------------ sync measurements
+
+
+def _paired(call, url: str, opts: dict) -> dict:
+    """``call`` (our client) and the raw floor alternately, call by call, in this process:
+    load drift on a shared machine hits both alike, so the ratio is steadier than one
+    computed across processes."""
+    raw = RawAdapter()
+    floor = raw.connect(url)
+    try:
+        for i in range(opts["warmup"]):
+            call(f"w{i}")
+            raw.predict(floor, f"w{i}")
+        ours: list = []
+        base: list = []
+        for i in range(opts["n"]):
+            pair = ((call, ours), (lambda t: raw.predict(floor, t), base))
+            for fn, sink in (pair if i % 2 else pair[::-1]):
+                t0 = _now()
+                value = fn(f"x{i}")
+                sink.append(_now() - t0)
+                if value != f"x{i}":
+                    raise RuntimeError(f"wrong value {value!r}")
+        ratios = [a / b for a, b in zip(ours, base)]
+        return {"median": statistics.median(ours), "floor_median": statistics.median(base),
+                "ratio": statistics.median(ours) / statistics.median(base),
+                "paired_ratio": statistics.median(ratios), "calls": len(ours)}
+    finally:
+        raw.close(floor)
+
+
+def _latency_figures(lat: list, cpu: float, wall: float) -> dict:
+    return {"median": statistics.median(lat), "p99": pct(lat, 0.99), "mean": statistics.fmean(lat),
+            "min": min(lat), "cpu_per_call": cpu / len(lat), "wall": wall, "calls": len(lat)}
+
+
+def _burst_figures(n, values, t0, submitted, c0, peak, rss0) -> dict:
+    end = _now()
+    cpu = time.process_time() - c0
+    ok = sum(1 for i, v in enumerate(values) if v == f"m{i}")
+    errors = [repr(v)[:160] for v in values if isinstance(v, BaseException)][:3]
+    return {"n": n, "total": end - t0, "submit_time": submitted - t0, "lost": n - ok,
+            "errors": errors, "threads_peak": peak.value, "threads_end": threads_now(),
+            "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss0, "cpu": cpu, "cpu_per_job": cpu / n}
+
+
+def _generator_figures(samples: list, n: int) -> dict:
+    """Medians over the k calls of one worker; the fewest outputs any call saw."""
+    return {"first": statistics.median(x[0] for x in samples),
+            "last": statistics.median(x[1] for x in samples),
+            "done": statistics.median(x[2] for x in samples),
+            "outputs": min(len(x[3]) for x in samples), "n": n, "calls": len(samples)}
+
+
+def sync_measure(impl: str, what: str, url: str, opts: dict) -> dict:
+    ad = RawAdapter() if impl == "raw" else SyncAdapter(impl, opts.get("workers", 0))
+    if what == "construct":
+        times = []
+        for _ in range(opts["k"]):
+            t0 = _now()
+            client = ad.connect(url)
+            times.append(_now() - t0)
+            ad.close(client)
+        return {"first": times[0], "warm": statistics.median(times[1:]) if len(times) > 1 else times[0]}
+
+    client = ad.connect(url)
+    try:
+        if what == "latency":
+            for i in range(opts["warmup"]):
+                ad.predict(client, f"w{i}")
+            lat = []
+            c0 = time.process_time()
+            t_all = _now()
+            for i in range(opts["n"]):
+                t0 = _now()
+                value = ad.predict(client, f"x{i}")
+                lat.append(_now() - t0)
+                if value != f"x{i}":
+                    raise RuntimeError(f"wrong value {value!r}")
+            return _latency_figures(lat, time.process_time() - c0, _now() - t_all)
+        if what == "paired":
+            return _paired(lambda text: ad.predict(client, text), url, opts)
+        if what == "burst":
+            n = opts["n"]
+            ad.predict(client, "warm")  # connections open, stream path warm
+            peak = Peak()
+            rss0 = rss_now_mb()
+            deadline = time.monotonic() + opts["timeout"] - 5
+            c0 = time.process_time()
+            t0 = _now()
+            values, submitted = ad.burst(client, n, peak, deadline)
+            return _burst_figures(n, values, t0, submitted, c0, peak, rss0)
+        if what == "generator":
+            ad.predict(client, "warm")
+            samples = [ad.generator(client, opts["n"]) for _ in range(opts["k"])]
+            return _generator_figures(samples, opts["n"])
+        raise SystemExit(f"unknown measurement {what!r}")
+    finally:
+        ad.close(client)
+
+
+# ------------------------------------------------------------------------------ main
+
+DEFAULTS = {"n": 100, "warmup": 10, "k": 5, "timeout": 120, "workers": 0}
+
+
+def emit(result: dict) -> None:
+    sys.stdout.write("BENCH-RESULT " + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list) -> int:
+    impl, what, url = argv[1], argv[2], argv[3]
+    opts = dict(DEFAULTS)
+    for arg in argv[4:]:
+        key, _, value = arg.partition("=")
+        opts[key] = float(value) if key == "timeout" else int(value)
+    base = {"impl": impl, "what": what}
+
+    def on_alarm(signum, frame):  # noqa: ARG001
+        emit({**base, "error": f"worker timed out after {opts['timeout']} s"})
+        os._exit(3)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(int(opts["timeout"]))
+    try:
+        if impl == "raw-trio" and what == "latency":
+            result = raw_trio_latency(url, opts)
+        elif impl == "trio":
+            result = trio_measure(what, url, opts)
+        else:
+            result = sync_measure(impl, what, url, opts)
+    except Exception as exc:  # noqa: BLE001 - reported to run.py
+        import traceback
+
+        traceback.print_exc()
+        emit({**base, "error": f"{type(exc).__name__}: {exc}"[:500]})
+        return 1
+    result.update(base, modules_total=len(sys.modules), threads_end=threads_now(),
+                  peak_rss_mb=result.get("peak_rss_mb", peak_rss_mb()))
+    emit(result)
+    sys.stdout.flush()
+    os._exit(0)  # do not wait for clients' leftover non-daemon threads
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv))

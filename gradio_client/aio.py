@@ -1,0 +1,755 @@
+"""The async client for trio programs: ``AsyncClient`` and ``AsyncJob``, on the trio shell.
+
+The twin of ``client.py``: same arguments, same errors, same rules (every job ends exactly
+once, statuses are never missed, iteration always terminates), with trio's structured
+concurrency instead of threads.  A client lives in a nursery:
+
+    async with AsyncClient("http://127.0.0.1:7860") as client:   # owns its nursery
+        print(await client.predict(3, "add", 4, api_name="/calculator"))
+
+    async with trio.open_nursery() as nursery:                     # or uses yours
+        client = await AsyncClient.connect(url, nursery=nursery)
+        ...
+        await client.aclose()   # or cancel the nursery
+
+Jobs are plain objects fed by the shell (lists plus ``trio.Event``\\ s), not tasks: a
+thousand jobs cost a thousand small objects, the client's tasks are one per open stream and
+one per request in flight, and no thread is started (host names that are not IP addresses
+are resolved by trio in its worker threads; a numeric address needs none).
+
+Cancellation is trio's.  Cancelling a scope around ``await job.result()`` only stops the
+waiting: the job keeps running (use ``job.cancel()``, or ``job_timeout=`` which the core
+enforces and which cancels the job on the server).  ``predict`` is different: it owns its
+job, so when its caller is cancelled the job is cancelled too.  When the client closes, or
+its nursery is cancelled, every pending job ends, exactly once, as cancelled
+(``gradio_client.errors.CancelledError``, never ``trio.Cancelled``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+import warnings
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import Any, Final, Generic, TypeVar, Union
+
+import httpx
+import msgspec
+import trio
+
+from . import _files
+from .errors import CancelledError
+from .protocol.actions import (
+    Action,
+    EmitOutput,
+    EmitStatus,
+    JobCancelled,
+    JobFailed,
+    JobSucceeded,
+)
+from .protocol.api import Endpoint, outputs_value
+from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config, same_origin
+from .protocol.errors import GradioClientError, HTTPStatusError, LocalProtocolError
+from .protocol.machine import Phase, QueueMachine
+from .protocol.status import Status, StatusUpdate
+from .shells._common import ClientBase, Prepared, prepare, stamp, transport_error
+from .shells.trio_shell import TrioShell, run_flow_async
+
+T = TypeVar("T")
+_MISSING: Final[Any] = object()
+_TERMINAL: Final = frozenset({Status.FINISHED, Status.CANCELLED})
+
+
+class OutputUpdate(msgspec.Struct, frozen=True, kw_only=True):
+    """An output of a job, as ``async for update in job`` yields it.
+
+    ``outputs`` is the value in the same shape ``result()`` returns (files downloaded,
+    skipped outputs removed); ``final`` is True for the job's final value, which is also
+    what ``result()`` returns.  Named like the official client's ``OutputUpdate`` so code
+    that dispatches on ``update.type`` keeps working.
+    """
+
+    outputs: Any
+    final: bool = False
+    success: bool = True
+    time: Any = None  # datetime of delivery
+    type: str = "output"
+
+
+Update = Union[StatusUpdate, OutputUpdate]
+
+
+class AsyncJob:
+    """A submitted call.
+
+    * ``await job.result(timeout=None)``: the final value (for generators, the last one);
+      raises the job's error (``AppError``, ``QueueFullError``, ``ValidationError``,
+      ``JobTimeoutError``, ``ConnectionLostError``, ``CancelledError``...).  ``timeout``
+      raises the builtin ``TimeoutError`` and leaves the job running, like a cancel scope
+      around the call would (with ``trio.Cancelled`` then).
+    * ``async for update in job``: every ``StatusUpdate`` and ``OutputUpdate`` in the order
+      they happened, from the first one, whenever iteration starts.  A successful job ends
+      with ``OutputUpdate(final=True)`` then ``StatusUpdate(FINISHED, success=True)``; a
+      cancelled one with ``StatusUpdate(CANCELLED)``; a failed one with
+      ``StatusUpdate(FINISHED, success=False)`` after which iteration raises the error.
+    * ``async for value in job.iter_outputs()``: output values only, like iterating a sync
+      ``Job`` (intermediate outputs, or the final value when there were none; raises the
+      job's error at the end; stops quietly when cancelled).
+    * ``status()``, ``updates()``, ``outputs()``, ``done()``: snapshots, no waiting.
+    * ``await job.cancel()``: cancel it, on the server too where it supports that.
+    """
+
+    def __init__(self, client: AsyncClient, endpoint: Endpoint) -> None:
+        self._client = client
+        self._endpoint = endpoint
+        self._id: int | None = None  # the machine's id once submitted
+        self._status = stamp(StatusUpdate(code=Status.STARTING))
+        self._updates: list[StatusUpdate] = []
+        self._outputs: list[Any] = []
+        self._log: list[Update] = []  # what ``async for update in job`` walks
+        self._terminal: StatusUpdate | None = None  # the machine's last status, logged last
+        self._changed = trio.Event()  # replaced each time it is set
+        self._done = trio.Event()
+        self._ended = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._cancel_reason: str | None = None
+        self._cancel_requested = False
+        self._backlog: deque[Callable[[], Awaitable[None]]] = deque()
+        self._io_running = False
+        self._upload_scope: trio.CancelScope | None = None
+
+    # ------------------------------------------------------------------ public API
+
+    def status(self) -> StatusUpdate:
+        return self._status
+
+    def updates(self) -> list[StatusUpdate]:
+        """Every status update received so far, in order (progress and logs included)."""
+        return list(self._updates)
+
+    def outputs(self) -> list[Any]:
+        """Every output so far (for a job that is not a generator: its final value)."""
+        return list(self._outputs)
+
+    def done(self) -> bool:
+        return self._ended
+
+    async def result(self, timeout: float | None = None) -> Any:
+        """Wait for the final value; see the class doc for errors and ``timeout``."""
+        if timeout is None:
+            await self._done.wait()
+        else:
+            with trio.move_on_after(timeout):
+                await self._done.wait()
+            if not self._ended:
+                raise TimeoutError(
+                    f"The job did not finish within {timeout:g} s; it is still running "
+                    "(cancel it with job.cancel(), or pass job_timeout= to submit)."
+                )
+        if self._cancel_reason is not None:
+            raise CancelledError(f"The job was {self._cancel_reason}.")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    async def cancel(self) -> bool:
+        """Cancel the job, on the server too where it supports that.
+
+        False if it had already ended or a cancel was already requested.  The job ends as
+        cancelled at once, unless an output it received first is still being downloaded.
+        """
+        await trio.lowlevel.checkpoint()
+        return self._cancel("cancelled by the caller")
+
+    def __aiter__(self) -> AsyncIterator[Update]:
+        return _Follow(self, self._log)
+
+    def iter_outputs(self) -> AsyncIterator[Any]:
+        """Output values as they come (see the class doc)."""
+        return _Follow(self, self._outputs)
+
+    def __repr__(self) -> str:
+        return f"<AsyncJob {self._endpoint.display_name} {self._status.code.name}>"
+
+    # ------------------------------------------------------------------ delivery
+
+    def _on_action(self, action: Action) -> None:
+        """The shell's delivery: never awaits, keeps each job's updates in order."""
+        if isinstance(action, EmitStatus):
+            update = action.update
+            self._ordered(lambda: self._add_status(stamp(update)))
+        elif isinstance(action, EmitOutput):
+            data = action.data
+            if self._client._needs_io(data):
+                self._ordered_io(lambda: self._download_then(data, self._add_output))
+            else:
+                self._ordered(lambda: self._add_output(data))
+        elif isinstance(action, JobSucceeded):
+            data = action.data
+            if self._client._needs_io(data):
+                self._ordered_io(lambda: self._download_then(data, self._succeed))
+            else:
+                self._ordered(lambda: self._succeed(data))
+        elif isinstance(action, JobFailed):
+            error = action.error
+            self._ordered(lambda: self._finish(error=error))
+        elif isinstance(action, JobCancelled):
+            reason = action.reason
+            self._ordered(lambda: self._finish(cancelled=reason))
+
+    def _ordered(self, apply: Callable[[], None]) -> None:
+        """Apply now, unless a download is in progress: then queue behind it."""
+        if not self._backlog and not self._io_running:
+            apply()
+            return
+
+        async def step() -> None:
+            apply()
+
+        self._backlog.append(step)
+
+    def _ordered_io(self, step: Callable[[], Awaitable[None]]) -> None:
+        self._backlog.append(step)
+        if not self._io_running:
+            self._io_running = True
+            self._client._shell.spawn(self._drain_backlog)
+
+    async def _drain_backlog(self) -> None:
+        try:
+            while self._backlog:
+                step = self._backlog.popleft()
+                await step()
+        finally:
+            self._io_running = False  # if cancelled (shutdown), on_stop ends the job
+
+    async def _download_then(self, data: list[Any], apply: Callable[[list[Any]], None]) -> None:
+        if self._ended:
+            return
+        try:
+            data = await self._client._download(data)
+        except Exception as exc:  # typed errors, and OSError from the disk: the job ends
+            self._finish(error=exc)
+            return
+        apply(data)
+
+    def _add_status(self, update: StatusUpdate) -> None:
+        if self._ended:
+            return
+        self._status = update
+        self._updates.append(update)
+        if update.code in _TERMINAL:
+            self._terminal = update  # logged by _finish, after the final output
+        else:
+            self._log.append(update)
+            self._notify()
+
+    def _add_output(self, data: list[Any]) -> None:
+        if self._ended:
+            return
+        try:
+            value = outputs_value(self._endpoint, data)
+        except GradioClientError as exc:
+            self._finish(error=exc)
+            return
+        self._outputs.append(value)
+        self._log.append(OutputUpdate(outputs=value, time=datetime.datetime.now()))
+        self._notify()
+
+    def _succeed(self, data: list[Any]) -> None:
+        if self._ended:
+            return
+        try:
+            value = outputs_value(self._endpoint, data)
+        except GradioClientError as exc:
+            self._finish(error=exc)
+            return
+        self._finish(value=value)
+
+    def _finish(
+        self,
+        *,
+        value: Any = _MISSING,
+        error: BaseException | None = None,
+        cancelled: str | None = None,
+    ) -> None:
+        """End the job: the only place that does, and it does so once."""
+        if self._ended:
+            return
+        self._ended = True
+        if cancelled is not None:
+            self._cancel_reason = cancelled
+            code, success = Status.CANCELLED, False
+        else:
+            code, success = Status.FINISHED, error is None
+        final = self._terminal
+        if final is None or final.code is not code or final.success is not success:
+            final = stamp(StatusUpdate(code=code, success=success))
+            self._updates.append(final)
+        self._status = final
+        if cancelled is None and error is None:
+            self._value = value
+            if not self._outputs:
+                self._outputs.append(value)
+            self._log.append(
+                OutputUpdate(outputs=value, final=True, time=datetime.datetime.now())
+            )
+        self._error = error
+        self._log.append(final)
+        self._notify()
+        self._done.set()
+        self._client._forget(self, server_may_run=error is not None)
+
+    def _cancel(self, reason: str) -> bool:
+        if self._ended or self._cancel_requested:
+            return False
+        self._cancel_requested = True
+        if self._id is None:  # not submitted yet: its uploads stop here
+            if self._upload_scope is not None:
+                self._upload_scope.cancel()
+            self._finish(cancelled=reason)
+        else:
+            self._client._cancel_job(self._id)
+        return True
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = trio.Event()
+
+
+class _Follow(Generic[T]):
+    """Walks one of a job's growing lists from its start, waiting for more until it ends.
+
+    Each iterator has its own position, so several readers each see everything.  At the
+    end it raises the job's error, if it failed, and stops otherwise.
+    """
+
+    def __init__(self, job: AsyncJob, items: list[T]) -> None:
+        self._job = job
+        self._items = items
+        self._next = 0
+
+    def __aiter__(self) -> _Follow[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        await trio.lowlevel.checkpoint()
+        job = self._job
+        while self._next >= len(self._items) and not job._ended:
+            await job._changed.wait()
+        if self._next < len(self._items):
+            item = self._items[self._next]
+            self._next += 1
+            return item
+        if job._error is not None:
+            raise job._error
+        raise StopAsyncIteration
+
+
+class AsyncClient(ClientBase):
+    """Call a Gradio app (a URL or a Hugging Face Space id) as an API, from trio.
+
+    Takes the same arguments as ``Client``, with the same meanings.  ``max_workers`` is how
+    many requests (queue POSTs, uploads, downloads) are in flight at once, as the sync
+    client's worker threads are; streams do not count.  Keep it small: it also paces how
+    fast jobs join the server's queue, and a deep Gradio queue costs the server quadratic
+    work (see ``shells/trio_shell.py``).  Use ``async with AsyncClient(src) as client`` (the
+    client owns a nursery) or ``await AsyncClient.connect(src, nursery=nursery)``.
+    """
+
+    # set once connected (``_open``), like ``ClientBase._conn``
+    _machine: QueueMachine
+    _shell: TrioShell
+
+    def __init__(
+        self,
+        src: str | None = None,
+        token: str | None = None,
+        max_workers: int = 2,
+        verbose: bool = True,
+        auth: tuple[str, str] | None = None,
+        httpx_kwargs: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        download_files: str | os.PathLike[str] | bool = _files.DEFAULT_TEMP_DIR,
+        ssl_verify: bool = True,
+        job_timeout: float | None = None,
+        stream_read_timeout: float = 60.0,
+        max_streams: int = 16,
+        hf_token: str | None = None,
+        space: str | None = None,
+        **ignored: Any,
+    ) -> None:
+        if hf_token is not None:
+            warnings.warn("hf_token is deprecated; use token", DeprecationWarning, stacklevel=2)
+            token = token or hf_token
+        if space is not None:
+            warnings.warn(
+                "space is deprecated; pass the Space id as src", DeprecationWarning, stacklevel=2
+            )
+            src = src or space
+        if src is None:
+            raise LocalProtocolError(
+                "AsyncClient needs src: an app URL or a Space id (owner/name)."
+            )
+        unknown = set(ignored) - {"analytics_enabled", "_skip_components", "oauth_token"}
+        if unknown:
+            raise TypeError(f"AsyncClient() got unexpected keyword arguments: {sorted(unknown)}")
+        self._oauth_token = ignored.get("oauth_token")
+        if download_files is True:
+            download_files = _files.DEFAULT_TEMP_DIR
+        if download_files is not False:
+            folder = os.fspath(download_files)
+            if os.path.exists(folder) and not os.path.isdir(folder):
+                raise ValueError(f"download_files must be a directory: {folder!r}")
+            self._download_dir: str | None = os.path.abspath(folder)
+        else:
+            self._download_dir = None
+        if token is None and not src.startswith(("http://", "https://")):
+            token = os.environ.get("HF_TOKEN") or None
+        self._src = src
+        self._token = token
+        self._auth = auth
+        self._headers = headers
+        self._ssl_verify = ssl_verify
+        self._httpx_kwargs = dict(httpx_kwargs or {})
+        self._stream_read_timeout = stream_read_timeout
+        self._max_streams = max_streams
+        self._max_workers = max_workers
+        self.verbose = verbose
+        self.job_timeout = job_timeout
+        self.session_hash = str(uuid.uuid4())
+        self._http: httpx.AsyncClient | None = None
+        self._jobs: dict[int, AsyncJob] = {}  # by the machine's id
+        self._pending: dict[AsyncJob, None] = {}  # every job not ended, uploads included
+        self._call_headers: dict[int, dict[str, str]] = {}
+        self._closed = False
+        self._nursery_manager: Any = None  # the nursery ``async with`` opened
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    async def connect(
+        cls, src: str | None = None, *, nursery: trio.Nursery, **kwargs: Any
+    ) -> AsyncClient:
+        """Connect, running the client's tasks in ``nursery`` (which cannot exit while the
+        client is open: ``await client.aclose()`` first, or cancel the nursery)."""
+        client = cls(src, **kwargs)
+        await client._open(nursery)
+        return client
+
+    async def __aenter__(self) -> AsyncClient:
+        manager = trio.open_nursery()
+        nursery = await manager.__aenter__()
+        try:
+            await self._open(nursery)
+        except BaseException:
+            nursery.cancel_scope.cancel()
+            await manager.__aexit__(None, None, None)
+            raise
+        self._nursery_manager = manager
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # The body's exception is not handed to the nursery: it would come back wrapped in
+        # an ExceptionGroup.  It propagates as it is once the client is closed.
+        try:
+            await self.aclose()
+        finally:
+            manager, self._nursery_manager = self._nursery_manager, None
+            if manager is not None:
+                await manager.__aexit__(None, None, None)
+
+    async def _open(self, nursery: trio.Nursery) -> None:
+        kwargs = dict(self._httpx_kwargs)
+        kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=10.0))
+        kwargs.setdefault("follow_redirects", True)
+        self._http = http = httpx.AsyncClient(verify=self._ssl_verify, **kwargs)
+        try:
+            self._conn: Connection = await run_flow_async(
+                http,
+                connect_flow(
+                    self._src,
+                    token=self._token,
+                    auth=self._auth,
+                    headers=self._headers,
+                    hub=os.environ.get("HF_ENDPOINT") or DEFAULT_HUB,
+                ),
+            )
+            self._machine = QueueMachine(
+                machine_config(self._conn.config, stream_read_timeout=self._stream_read_timeout),
+                self.session_hash,
+            )
+            self._shell = TrioShell(
+                http,
+                self._machine,
+                self._conn,
+                self._deliver,
+                max_workers=self._max_workers,
+                max_streams=self._max_streams,
+                job_headers=lambda job: self._call_headers.get(job, {}),
+                verify=self._ssl_verify,
+                on_stop=self._end_all,
+            )
+            await nursery.start(self._shell.run)
+        except BaseException:
+            self._closed = True
+            with trio.CancelScope(shield=True):
+                await http.aclose()
+            raise
+        self._shell.feed(self._machine.start)
+        if self.verbose:
+            print(f"Loaded as API: {self.src} ✔")
+
+    # ------------------------------------------------------------------ calls
+
+    async def predict(
+        self,
+        *args: Any,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        headers: dict[str, str] | None = None,
+        job_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Call an endpoint and wait for its (final) value.
+
+        If the caller is cancelled while waiting, the job is cancelled too (on the server
+        where it supports that): nobody else can collect its result.
+        """
+        job = await self.submit(
+            *args,
+            api_name=api_name,
+            fn_index=fn_index,
+            headers=headers,
+            job_timeout=job_timeout,
+            **kwargs,
+        )
+        try:
+            return await job.result()
+        finally:
+            if not job.done():
+                job._cancel("cancelled by the caller")
+
+    async def submit(
+        self,
+        *args: Any,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        headers: dict[str, str] | None = None,
+        job_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> AsyncJob:
+        """Start a call and return its ``AsyncJob`` at once.
+
+        Arguments go positionally or by parameter name; missing ones take the endpoint's
+        defaults.  Bad arguments raise here, before any request.  Local paths given to
+        file parameters (or wrapped in ``handle_file``) are uploaded by a task of the
+        client, then the job joins the queue.  ``job_timeout`` (or the client's) fails
+        the job with ``JobTimeoutError`` and cancels it on the server when it runs longer.
+        """
+        await trio.lowlevel.checkpoint()
+        self._check_open()
+        prepared = prepare(self._conn, api_name, fn_index, args, kwargs)
+        job = AsyncJob(self, prepared.endpoint)
+        extra: dict[str, Any] = {}
+        if self._oauth_token is not None and prepared.endpoint.oauth_token:
+            extra["oauth_token"] = self._oauth_token
+        timeout = job_timeout if job_timeout is not None else self.job_timeout
+        call_headers = {"x-gradio-user": "api", **(headers or {})}
+        call = _Call(prepared.endpoint.fn_index, timeout, extra, call_headers)
+        self._pending[job] = None
+        if prepared.uploads:
+            job._upload_scope = trio.CancelScope()
+            self._shell.spawn(self._upload_then, prepared, job, call)
+        else:
+            self._launch(job, prepared.data, call)
+        return job
+
+    async def reset_session(self) -> None:
+        """Start a new session: fresh ``gr.State``.  Running jobs finish on the old one."""
+        await trio.lowlevel.checkpoint()
+        self._check_open()
+        self.session_hash = str(uuid.uuid4())
+        self._shell.feed(self._machine.reset_session, self.session_hash)
+
+    async def aclose(self) -> None:
+        """Cancel pending jobs (on the server too, for up to 2 s) and release connections.
+
+        Every pending job ends as cancelled.  Safe to call twice, and after the client's
+        nursery was cancelled.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            shell: TrioShell | None = getattr(self, "_shell", None)
+            if shell is not None:
+                await shell.aclose()
+        finally:
+            self._end_all()
+            if self._http is not None:
+                with trio.CancelScope(shield=True):  # closing local sockets does not block
+                    await self._http.aclose()
+
+    # ------------------------------------------------------------------ internals
+
+    def _check_open(self) -> None:
+        if self._closed or getattr(self, "_shell", None) is None or self._shell.stopped:
+            raise LocalProtocolError("This client is closed; create a new one to submit jobs.")
+
+    def _launch(self, job: AsyncJob, data: list[Any], call: _Call) -> None:
+        if job._ended:  # cancelled while its files were uploading
+            return
+        if self._closed:  # the client closed while its files were uploading
+            job._finish(cancelled="the client was closed")
+            return
+
+        def register(job_id: int) -> None:
+            job._id = job_id
+            self._call_headers[job_id] = call.headers
+            self._jobs[job_id] = job
+
+        try:
+            self._shell.submit(
+                register, call.fn_index, data, timeout=call.timeout, extra=call.extra
+            )
+        except GradioClientError as exc:
+            job._finish(error=exc)
+
+    def _deliver(self, action: Action) -> None:
+        job_id = getattr(action, "job", None)
+        if job_id is None:
+            return
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job._on_action(action)
+
+    def _cancel_job(self, job_id: int) -> None:
+        self._shell.feed(self._machine.cancel, job_id, now=trio.current_time())
+
+    def _forget(self, job: AsyncJob, *, server_may_run: bool = False) -> None:
+        self._pending.pop(job, None)
+        if job._id is None:
+            return
+        self._jobs.pop(job._id, None)
+        self._call_headers.pop(job._id, None)
+        if server_may_run and self._machine.phase(job._id) is not Phase.DONE:
+            # Ended here (an output could not be downloaded) while the machine still runs
+            # it: cancel it there, which tells the server.
+            self._cancel_job(job._id)
+
+    def _end_all(self) -> None:
+        """The client stopped: whatever did not end yet ends now, as cancelled."""
+        for job in list(self._pending):
+            job._finish(cancelled="the client was closed")
+
+    def _needs_io(self, data: list[Any]) -> bool:
+        return self._download_dir is not None and bool(
+            _files.output_files(data, self._conn.config.protocol)
+        )
+
+    async def _download(self, data: list[Any]) -> list[Any]:
+        """Fetch every output file of ``data`` into the download folder (streamed)."""
+        protocol = self._conn.config.protocol
+        refs = _files.output_files(data, protocol)
+        if not refs:
+            return data
+        assert self._download_dir is not None and self._http is not None
+        local: dict[int, str] = {}
+        for ref in refs:
+            url = _files.download_url(ref, self._conn)
+            headers = dict(self._conn.headers) if same_origin(url, self._conn.root) else {}
+            sink = _files.DownloadSink(self._download_dir, _files.safe_name(ref))
+            try:
+                async with self._shell.requests, self._http.stream(
+                    "GET", url, headers=headers
+                ) as response:
+                    if response.status_code != 200:
+                        await response.aread()
+                        raise HTTPStatusError(
+                            f"Downloading an output file failed with HTTP "
+                            f"{response.status_code}: {response.text[:200]!r}",
+                            response.status_code,
+                            response.content,
+                        )
+                    async for chunk in response.aiter_bytes():
+                        sink.write(chunk)
+                local[id(ref)] = sink.finish()
+            except httpx.HTTPError as exc:
+                sink.abort()
+                raise transport_error(exc, f"Downloading {url}") from exc
+            except BaseException:
+                sink.abort()
+                raise
+        result: list[Any] = _files.replace_files(data, local, protocol)
+        return result
+
+    async def _upload_then(self, prepared: Prepared, job: AsyncJob, call: _Call) -> None:
+        """Upload the call's local files (streamed from disk), then launch the job."""
+        assert job._upload_scope is not None and self._http is not None
+        protocol = self._conn.config.protocol
+        uploaded: dict[str, dict[str, Any]] = {}
+        with job._upload_scope:
+            try:
+                for path in prepared.uploads:
+                    size = _files.check_upload(path, self._conn.config.max_file_size)
+                    async with self._shell.requests:
+                        with open(path, "rb") as fh:
+                            response = await self._http.post(
+                                self._conn.api_root + "/upload",
+                                files={"files": (os.path.basename(path), fh)},
+                                headers=dict(self._conn.headers),
+                                timeout=httpx.Timeout(30.0, connect=10.0, write=None),
+                            )
+                    uploaded[path] = _files.uploaded_ref(
+                        _uploaded_path(path, response), path, size, protocol
+                    )
+            except httpx.HTTPError as exc:
+                job._finish(error=transport_error(exc, "Uploading a file"))
+                return
+            except Exception as exc:  # typed errors, and OSError (the file went away...)
+                job._finish(error=exc)
+                return
+            self._launch(job, _files.substitute_uploads(prepared.data, uploaded, protocol), call)
+
+
+class _Call(msgspec.Struct, frozen=True):
+    """What ``submit`` decided about a call, kept until its uploads are done."""
+
+    fn_index: int
+    timeout: float | None
+    extra: dict[str, Any]
+    headers: dict[str, str]
+
+
+def _uploaded_path(path: str, response: httpx.Response) -> str:
+    """The server path from an /upload reply (same checks as the sync client)."""
+    if response.status_code != 200:
+        raise HTTPStatusError(
+            f"Uploading {path!r} failed with HTTP {response.status_code}: {response.text[:200]!r}",
+            response.status_code,
+            response.content,
+        )
+    try:
+        paths = response.json()
+    except ValueError:
+        paths = None
+    if not (isinstance(paths, list) and paths and isinstance(paths[0], str)):
+        raise HTTPStatusError(
+            f"Uploading {path!r}: unexpected reply {response.text[:200]!r}",
+            response.status_code,
+            response.content,
+        )
+    return paths[0]
+
+
+__all__ = ["AsyncClient", "AsyncJob", "OutputUpdate", "Update"]

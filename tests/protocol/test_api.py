@@ -1,0 +1,925 @@
+"""Tests for gradio_client.protocol.api: the app model built from /config and /info."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from gradio_client.protocol.api import (
+    ApiInfo,
+    AppConfig,
+    Endpoint,
+    EndpointInfo,
+    Parameter,
+    build_data,
+    info_dict,
+    info_from_config,
+    is_file_reference,
+    map_files,
+    outputs_value,
+    parse_config,
+    parse_info,
+    render_api,
+    version_tuple,
+    with_info,
+)
+from gradio_client.protocol.errors import (
+    ArgumentError,
+    EndpointNotFoundError,
+    RemoteProtocolError,
+)
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "configs"
+G6 = DATA / "gradio-6.31.0"
+G3 = DATA / "gradio-3.50.2-handwritten"
+ALL_CONFIGS = sorted(DATA.glob("gradio-*/config.json"))
+
+
+def load(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def sse_completed(name: str) -> list[Any]:
+    """The output data of the process_completed message of a recorded transcript."""
+    for line in (G6 / name).read_text().splitlines():
+        if line.startswith("data: "):
+            msg = json.loads(line[6:])
+            if msg["msg"] == "process_completed":
+                return msg["output"]["data"]  # type: ignore[no-any-return]
+    raise AssertionError(f"no completion in {name}")
+
+
+@pytest.fixture(scope="module")
+def cfg6() -> AppConfig:
+    return parse_config((G6 / "config.json").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def info6() -> ApiInfo:
+    return parse_info((G6 / "info.json").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def info6_all() -> ApiInfo:
+    return parse_info((G6 / "info_all_endpoints.json").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def app6(cfg6: AppConfig, info6_all: ApiInfo) -> AppConfig:
+    return with_info(cfg6, info6_all)
+
+
+@pytest.fixture(scope="module")
+def cfg3() -> AppConfig:
+    return parse_config((G3 / "config.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def app3(cfg3: AppConfig) -> AppConfig:
+    return with_info(cfg3, info_from_config(cfg3))
+
+
+def minimal_config(**overrides: Any) -> dict[str, Any]:
+    """A small 6.x-style config: one textbox in, one textbox out, one public endpoint."""
+    config: dict[str, Any] = {
+        "version": "6.0.0",
+        "protocol": "sse_v3",
+        "api_prefix": "/gradio_api",
+        "components": [
+            {"id": 1, "type": "textbox", "props": {"label": "In", "name": "textbox"}, "skip_api": False},
+            {"id": 2, "type": "textbox", "props": {"label": "Out", "name": "textbox"}, "skip_api": False},
+        ],
+        "dependencies": [
+            {"id": 0, "inputs": [1], "outputs": [2], "api_name": "echo", "api_visibility": "public"},
+        ],
+    }
+    config.update(overrides)
+    return config
+
+
+# ============================================================== every captured config
+
+
+@pytest.mark.parametrize("path", ALL_CONFIGS, ids=[p.parent.name for p in ALL_CONFIGS])
+def test_every_fixture_config_parses_consistently(path: Path) -> None:
+    raw = load(path)
+    config = parse_config(path.read_bytes())
+    assert len(config.endpoints) == len(raw["dependencies"])
+    assert set(config.components) == {c["id"] for c in raw["components"]}
+    for fn_index, e in config.endpoints.items():
+        assert e.fn_index == fn_index
+        assert len(e.skipped_outputs) == len(e.outputs)
+        assert set(e.state_inputs) <= set(e.skipped_inputs)
+        assert all(e.input_types[i] == "state" for i in e.state_inputs)
+        assert e.visibility in {"public", "undocumented", "private"}
+    # the dict form gives the same result as the bytes form
+    assert parse_config(raw) == config
+
+
+# ============================================== the same app on every captured version
+
+CAPTURED = sorted(p.parent for p in DATA.glob("gradio-[0-9]*/outputs.json"))
+
+
+@pytest.mark.skipif(not CAPTURED, reason="no captured versions")
+@pytest.mark.parametrize("folder", CAPTURED, ids=[p.name for p in CAPTURED])
+def test_captured_app_on_every_version(folder: Path) -> None:
+    """capture_app.py as each real server describes it (see tests/data/configs/README.md)."""
+    version = folder.name.removeprefix("gradio-")
+    config = parse_config((folder / "config.json").read_bytes())
+    info = parse_info((folder / "info_all_endpoints.json").read_bytes())
+    app = with_info(config, info)
+    assert config.version == version
+    major_minor = version_tuple(version)[:2]
+    expected_protocol = (
+        "ws" if major_minor < (4, 0) else "sse" if major_minor < (4, 9)
+        else "sse_v1" if major_minor < (4, 17) else "sse_v2" if major_minor < (4, 21)
+        else "sse_v2.1" if major_minor < (4, 22) else "sse_v3"
+    )
+    assert config.protocol == expected_protocol
+    assert config.api_prefix == ("/gradio_api" if major_minor >= (5, 0) else "")
+    by_name = {e.api_name: e for e in config.endpoints.values()}
+    chat, counter, files = by_name["/chat"], by_name["/counter"], by_name["/files"]
+    assert chat.fn_index == 2 and chat.state_inputs == (2,)
+    assert chat.skipped_outputs == (False, False, True)
+    assert counter.state_inputs == (0,) and counter.skipped_outputs == (True, False)
+    assert by_name["/layout"].skipped_outputs == (True,)
+    assert files.file_inputs == (0, 1)
+    assert by_name["/count"].is_generator
+    # the private endpoint (fn 5): api_name=False up to 5.x, api_visibility in 6.x
+    assert config.endpoints[5].visibility == "private"
+    with pytest.raises(EndpointNotFoundError, match="is private"):
+        config.endpoint(fn_index=5)
+    # show_api=False exists from 4.x on (the capture app falls back to public before)
+    hidden = by_name["/hidden"].visibility
+    assert hidden == ("public" if major_minor < (4, 1) else "undocumented")
+    # the api_name=None endpoint is unnamed in 3.x; 4.x+ apps mark it private instead
+    assert (config.endpoints[10].api_name, config.endpoints[10].visibility) == (
+        (None, "public") if major_minor < (4, 0) else (config.endpoints[10].api_name, "private")
+    )
+    assert build_data(app.endpoint(api_name="/chat"), ("hi", []), {}) == ["hi", [], None]
+    assert outputs_value(chat, ["", [], None]) == ("", [])
+    # files as this version's server sends them, found by the rule for its protocol
+    outputs = load(folder / "outputs.json")
+    found: list[Any] = []
+    map_files(outputs["files"], found.append, config.protocol)
+    assert len(found) == (1 if config.protocol == "ws" else 2)  # 3.x images are base64 text
+    if isinstance(outputs["as_json"], list) and isinstance(outputs["as_json"][0], dict):
+        if "meta" not in outputs["as_json"][0]:  # 4.21 itself turned it into a FileData
+            assert map_files(outputs["as_json"], found.append, config.protocol) == outputs["as_json"]
+            assert len(found) == (1 if config.protocol == "ws" else 2)
+    text = render_api(app, info, True)
+    for name in info.named:
+        assert f'api_name="{name}"' in text
+
+
+def test_gradio3_real_unnamed_endpoint() -> None:
+    folder = DATA / "gradio-3.50.2"
+    if not folder.is_dir():
+        pytest.skip("no gradio 3.50.2 capture")
+    config = parse_config((folder / "config.json").read_bytes())
+    info = parse_info((folder / "info.json").read_bytes())
+    assert list(info.unnamed) == [10]
+    assert info.named["/add"].parameters[0].name is None  # 3.x /info has no keyword names
+    app = with_info(config, info)
+    unnamed = app.endpoint(fn_index=10)
+    assert unnamed.api_name is None and unnamed.parameters is not None
+    assert build_data(unnamed, ("x",), {}) == ["x"]
+    with pytest.raises(ArgumentError, match="positional arguments only"):
+        build_data(unnamed, (), {"x": "x"})
+    assert "Unnamed API endpoints: 1, to view" in render_api(app, info, None)
+    assert " - predict(x, fn_index=10) -> y" in render_api(app, info, True)
+
+
+# ===================================================================== /config facts
+
+
+def test_gradio6_config_top_level(cfg6: AppConfig) -> None:
+    assert cfg6.version == "6.31.0"
+    assert cfg6.version_info == (6, 31, 0)
+    assert cfg6.protocol == "sse_v3"
+    assert cfg6.api_prefix == "/gradio_api"
+    assert cfg6.connect_heartbeat is True  # the app has gr.State
+    assert cfg6.enable_queue is True
+    assert cfg6.show_error is True
+    assert cfg6.max_file_size is None
+    assert cfg6.space_id is None
+    assert cfg6.root == "http://127.0.0.1:7861"
+
+
+def test_gradio6_endpoints(cfg6: AppConfig) -> None:
+    by_name = {e.api_name: e for e in cfg6.endpoints.values()}
+    chat = by_name["/chat"]
+    assert chat.fn_index == 2
+    assert chat.input_types == ("textbox", "chatbot", "state")
+    assert chat.state_inputs == (2,) and chat.skipped_inputs == (2,)
+    assert chat.skipped_outputs == (False, False, True)
+    assert chat.num_api_inputs == 2
+    counter = by_name["/counter"]
+    assert counter.state_inputs == (0,) and counter.skipped_outputs == (True, False)
+    assert by_name["/layout"].skipped_outputs == (True,)  # a gr.Row
+    assert by_name["/layout"].output_types == ("row",)
+    assert by_name["/count"].is_generator and not by_name["/add"].is_generator
+    assert by_name["/files"].file_inputs == (0, 1)
+    assert by_name["/stream_chat"].file_inputs == (1,)  # chat messages may hold files
+    assert by_name["/add"].file_inputs == ()
+    assert by_name["/secret"].visibility == "private" and not by_name["/secret"].is_valid
+    assert by_name["/hidden"].visibility == "undocumented" and by_name["/hidden"].is_valid
+    # gr.Button is skip_api in Gradio 6 but is not state: skipped, not a state input
+    button_in = by_name["/button_in"]
+    assert button_in.input_types == ("button", "textbox")
+    assert button_in.skipped_inputs == (0,) and button_in.state_inputs == ()
+    # Gradio 6 turns api_name=False into the name "false" with private visibility
+    assert by_name["/false"].visibility == "private"
+    assert all(e.queue and e.connection == "sse" and e.backend_fn for e in cfg6.endpoints.values())
+    assert all(e.parameters is None for e in cfg6.endpoints.values())
+    assert cfg6.components[12].type == "chatbot" and cfg6.components[12].label == "Chat"
+    assert cfg6.components[11].skip_api and cfg6.components[11].label is None
+
+
+def test_gradio3_handwritten_config(cfg3: AppConfig) -> None:
+    assert cfg3.protocol == "ws"
+    assert cfg3.api_prefix == ""
+    assert cfg3.version_info == (3, 50, 2)
+    assert cfg3.enable_queue is True
+    assert cfg3.connect_heartbeat is False
+    e = cfg3.endpoints
+    assert [x.fn_index for x in e.values()] == [0, 1, 2, 3, 4]  # list positions
+    assert e[0].api_name == "/predict" and e[0].queue
+    assert e[1].api_name is None and e[1].state_inputs == (1,) and e[1].file_inputs == (0,)
+    assert e[1].skipped_outputs == (False, True)
+    assert e[1].display_name == "fn_index=1"
+    assert e[2].is_generator
+    assert e[3].backend_fn is False and e[3].cancels == (2,) and e[3].queue is False
+    assert e[4].visibility == "undocumented" and e[4].queue is False  # show_api false, queue false
+
+
+@pytest.mark.parametrize(
+    ("dependency", "visibility"),
+    [
+        ({"api_name": "x", "api_visibility": "undocumented"}, "undocumented"),
+        ({"api_name": "x", "api_visibility": "private"}, "private"),
+        ({"api_name": "x", "api_visibility": "weird", "show_api": False}, "undocumented"),
+        ({"api_name": False}, "private"),  # Gradio 4/5
+        ({"api_name": "x", "show_api": False}, "undocumented"),  # Gradio 4/5
+        ({"api_name": "x"}, "public"),
+        ({"api_name": None}, "public"),  # unnamed, callable by fn_index
+    ],
+)
+def test_visibility_across_generations(dependency: dict[str, Any], visibility: str) -> None:
+    config = parse_config(minimal_config(dependencies=[{"inputs": [1], "outputs": [2], **dependency}]))
+    assert config.endpoints[0].visibility == visibility
+
+
+@pytest.mark.parametrize(
+    ("protocol", "enable_queue", "dep_queue", "expected"),
+    [
+        (None, True, None, True),  # 3.x, queue on, dependency follows the app
+        (None, False, None, False),  # 3.x without enable_queue: POST /api/predict
+        (None, False, True, False),
+        (None, True, False, False),
+        (None, None, None, False),  # 3.x config without the key
+        ("sse_v3", None, None, True),
+        ("sse_v3", None, False, False),
+    ],
+)
+def test_queue_flag(protocol: str | None, enable_queue: bool | None, dep_queue: bool | None, expected: bool) -> None:
+    raw = minimal_config()
+    del raw["protocol"]
+    if protocol is not None:
+        raw["protocol"] = protocol
+    if enable_queue is not None:
+        raw["enable_queue"] = enable_queue
+    raw["dependencies"][0]["queue"] = dep_queue
+    assert parse_config(raw).endpoints[0].queue is expected
+
+
+def test_defaults_for_absent_fields() -> None:
+    config = parse_config({"dependencies": [{"inputs": [5], "outputs": [6]}]})
+    assert config.version == "" and config.version_info == ()
+    assert config.protocol == "ws" and config.api_prefix == ""
+    assert config.connect_heartbeat is False and config.enable_queue is False
+    assert config.show_error is False and config.root is None and config.max_file_size is None
+    e = config.endpoints[0]
+    # component ids missing from "components" are kept as API inputs/outputs of unknown type
+    assert e.input_types == ("",) and e.skipped_inputs == () and e.skipped_outputs == (False,)
+    assert e.api_name is None and e.backend_fn and not e.is_generator and e.cancels == ()
+
+
+def test_api_prefix_and_max_file_size_are_normalised() -> None:
+    config = parse_config(minimal_config(api_prefix="gradio_api/", max_file_size=1e6, space_id="a/b"))
+    assert config.api_prefix == "/gradio_api"
+    assert config.max_file_size == 1_000_000 and isinstance(config.max_file_size, int)
+    assert config.space_id == "a/b"
+
+
+def test_file_inputs_from_schemas() -> None:
+    file_schema = {
+        "type": "object",
+        "properties": {"path": {"type": "string"}, "meta": {"$ref": "#/$defs/M"}},
+    }
+    meta = {"properties": {"_type": {"const": "gradio.FileData"}}}
+    deep: Any = file_schema
+    for _ in range(40):  # beyond the search depth: not seen
+        deep = {"type": "array", "items": deep}
+    schemas = [
+        {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/F"}], "$defs": {"F": file_schema, "M": meta}},
+        {"type": "array", "items": file_schema, "$defs": {"M": meta}},
+        {"type": "object", "properties": {"path": {"type": "string"}}},  # plain JSON
+        {"type": "object", "default": file_schema, "$defs": {"M": meta}},  # only in a default
+        {**deep, "$defs": {"M": meta}},
+        {"$ref": "#/$defs/F", "$defs": "junk"},
+    ]
+    raw = minimal_config()
+    raw["components"] = [
+        {"id": i + 1, "type": "x", "props": {}, "api_info": schema} for i, schema in enumerate(schemas)
+    ] + [{"id": 9, "type": "x", "props": {}, "api_info": {"type": "string"}, "api_info_as_input": schemas[0]}]
+    raw["dependencies"][0]["inputs"] = [*range(1, len(schemas) + 1), 9]
+    assert parse_config(raw).endpoints[0].file_inputs == (0, 1, 6)
+
+
+def test_skip_api_flag_or_layout_type() -> None:
+    raw = minimal_config()
+    raw["components"] += [
+        {"id": 3, "type": "group", "props": {}},  # no flag (3.x): skipped by type
+        {"id": 4, "type": "state", "props": {}, "skip_api": False},  # type wins over a False flag
+        {"id": 5, "type": "html", "props": {}, "skip_api": True},
+    ]
+    raw["dependencies"][0]["outputs"] = [2, 3, 4, 5]
+    assert parse_config(raw).endpoints[0].skipped_outputs == (False, True, True, True)
+
+
+# ============================================================= endpoint resolution
+
+
+def test_resolve_by_name_and_index(cfg6: AppConfig) -> None:
+    assert cfg6.endpoint(api_name="/add").fn_index == 0
+    assert cfg6.endpoint(fn_index=1).api_name == "/greet"
+    assert cfg6.endpoint(api_name="/greet", fn_index=0).fn_index == 1  # api_name wins
+    assert cfg6.endpoint("/chat").fn_index == 2
+
+
+def test_undocumented_endpoint_is_callable(cfg6: AppConfig) -> None:
+    assert cfg6.endpoint(api_name="/hidden").fn_index == 6
+    assert cfg6.endpoint(fn_index=6).api_name == "/hidden"
+
+
+def test_missing_leading_slash_gets_a_hint(cfg6: AppConfig) -> None:
+    with pytest.raises(EndpointNotFoundError) as info:
+        cfg6.endpoint(api_name="add")
+    message = str(info.value)
+    assert "Did you mean '/add'?" in message
+    assert "Available api_names: /add, /greet, /chat" in message
+    assert "/secret" not in message
+    assert isinstance(info.value, ValueError)
+
+
+def test_unknown_name_lists_available(cfg6: AppConfig) -> None:
+    with pytest.raises(EndpointNotFoundError, match=r"api_name '/nope'\. Available api_names: /add"):
+        cfg6.endpoint(api_name="/nope")
+    with pytest.raises(EndpointNotFoundError, match=r"needs a leading '/', e\.g\. '/predict'"):
+        cfg6.endpoint(api_name="nope")
+
+
+@pytest.mark.parametrize("kwargs", [{"api_name": "/secret"}, {"fn_index": 5}, {"api_name": "/false"}])
+def test_private_endpoint_is_refused(cfg6: AppConfig, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(EndpointNotFoundError, match="is private"):
+        cfg6.endpoint(**kwargs)
+
+
+def test_unknown_fn_index(cfg6: AppConfig) -> None:
+    with pytest.raises(EndpointNotFoundError, match="fn_index 99"):
+        cfg6.endpoint(fn_index=99)
+
+
+def test_no_default_with_many_endpoints(cfg6: AppConfig) -> None:
+    with pytest.raises(EndpointNotFoundError, match=r"has 10 public named endpoints.*pass api_name"):
+        cfg6.endpoint()
+
+
+def test_single_public_endpoint_is_the_default() -> None:
+    raw = minimal_config()
+    raw["dependencies"] += [
+        {"id": 1, "inputs": [1], "outputs": [2], "api_name": "hidden", "api_visibility": "undocumented"},
+        {"id": 2, "inputs": [1], "outputs": [2], "api_name": "secret", "api_visibility": "private"},
+        {"id": 3, "inputs": [], "outputs": [], "api_name": "js", "backend_fn": False},
+        {"id": 4, "inputs": [1], "outputs": [2], "api_name": None},
+    ]
+    assert parse_config(raw).endpoint().api_name == "/echo"
+
+
+def test_no_public_named_endpoint(cfg3: AppConfig) -> None:
+    raw = minimal_config(dependencies=[{"inputs": [1], "outputs": [2], "api_name": None}])
+    with pytest.raises(EndpointNotFoundError) as info:
+        parse_config(raw).endpoint()
+    assert "has no public named endpoints" in str(info.value)
+    assert "Available api_names: (none). Unnamed endpoints (call with fn_index): 0." in str(info.value)
+    # 3.x: the JS-only dependency is not offered as an unnamed endpoint
+    with pytest.raises(EndpointNotFoundError, match=r"fn_index\): 1\.$"):
+        cfg3.endpoint(api_name="/nope")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"api_name": 3}, "api_name must be a str"), ({"fn_index": "3"}, "fn_index must be an int"), ({"fn_index": True}, "fn_index must be an int")],
+)
+def test_resolution_argument_types(cfg6: AppConfig, kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ArgumentError, match=match) as info:
+        cfg6.endpoint(**kwargs)
+    assert isinstance(info.value, TypeError)
+
+
+# ========================================================================= /info
+
+
+def test_parse_info_gradio6(info6: ApiInfo, info6_all: ApiInfo) -> None:
+    assert "/secret" not in info6.named and "/hidden" not in info6.named
+    assert set(info6_all.named) - set(info6.named) == {"/hidden"}
+    assert info6_all.named["/hidden"].visibility == "undocumented"
+    assert info6.unnamed == {} and all(k.startswith("/") for k in info6.named)
+    add = info6.named["/add"]
+    assert add.description == "Add two numbers."
+    a, b = add.parameters
+    assert a == Parameter(
+        name="a", label="A", component="Number", python_type="float", description="",
+        has_default=True, default=1, type={"type": "number"}, example_input=3,
+    )
+    assert b.name == "b" and b.default == 5
+    assert add.returns[0].label == "Sum" and add.returns[0].python_type == "float"
+    greet = info6.named["/greet"]
+    assert greet.parameters[0].has_default is False and greet.parameters[0].default is None
+    assert greet.parameters[1].python_type == "Literal['Hello', 'Hi']"
+    files = info6.named["/files"]
+    assert files.parameters[0].python_type == "filepath"
+    assert files.parameters[0].description.startswith("The FileData class")
+    assert info6.named["/counter"].parameters == ()  # the state input is not listed
+    assert info6.named["/as_json"].returns[0].description == "any valid json"
+
+
+def test_parse_info_legacy_shapes() -> None:
+    raw = {
+        "named_endpoints": {
+            "/a": {"parameters": [{"label": "X", "type": {"type": "integer"}, "component": "Number"}], "returns": []},
+            "/b": {"parameters": [], "returns": [], "show_api": False},
+            "/c": {"parameters": [], "returns": [], "api_visibility": "private"},
+            "/d": {
+                "parameters": [{"label": "Y", "python_type": "str", "type": "junk"}],
+                "returns": [{"label": "Z", "python_type": {"description": "d"}, "type": {"type": "boolean"}}],
+                "oauth_token": "required",
+                "description": None,
+                "code_snippets": {"python": "..."},
+            },
+        },
+        "unnamed_endpoints": {"4": {"parameters": [], "returns": []}},
+    }
+    info = parse_info(raw)
+    assert list(info.named) == ["/a", "/b", "/d"]
+    x = info.named["/a"].parameters[0]
+    assert x.name is None and x.python_type == "int" and x.description == "" and not x.has_default
+    assert info.named["/b"].visibility == "undocumented"
+    d = info.named["/d"]
+    assert d.parameters[0].python_type == "str" and d.parameters[0].type == {}
+    assert d.returns[0].python_type == "bool" and d.returns[0].description == "d"
+    assert d.oauth_token == "required" and d.description == ""
+    assert list(info.unnamed) == [4]
+    assert parse_info(b'{"unnamed_endpoints": {}}') == ApiInfo(named={}, unnamed={})
+
+
+def test_with_info_attaches_parameters(app6: AppConfig, info6: ApiInfo) -> None:
+    add = app6.endpoint(api_name="/add")
+    assert add.parameters is not None and [p.name for p in add.parameters] == ["a", "b"]
+    assert add.returns is not None and add.description == "Add two numbers."
+    assert app6.endpoint(api_name="/hidden").parameters is not None
+    assert app6.endpoints[5].parameters is None  # private: never in /info
+    # attaching the public-only /info resets what it does not describe
+    again = with_info(app6, info6)
+    assert again.endpoint(api_name="/hidden").parameters is None
+    assert again.endpoint(api_name="/hidden").description == ""
+    assert again.endpoint(api_name="/add") == add
+
+
+def test_with_info_unnamed_by_fn_index(cfg3: AppConfig) -> None:
+    entry = EndpointInfo(parameters=(), returns=(), oauth_token="optional")
+    attached = with_info(cfg3, ApiInfo(named={}, unnamed={1: entry}))
+    assert attached.endpoints[1].parameters == () and attached.endpoints[1].oauth_token == "optional"
+    assert attached.endpoints[0].parameters is None
+
+
+# ================================================================== info_from_config
+
+
+def test_derived_info_matches_the_real_server(cfg6: AppConfig, info6_all: ApiInfo) -> None:
+    derived = info_from_config(cfg6)
+    assert list(derived.named) == list(info6_all.named)
+    strip = lambda p: msgspec.structs.replace(p, name=None, example_input=None)  # noqa: E731
+    for name, real in info6_all.named.items():
+        mine = derived.named[name]
+        assert [strip(p) for p in mine.parameters] == [strip(p) for p in real.parameters], name
+        assert mine.returns == real.returns, name
+        assert mine.visibility == real.visibility
+    # keyword names come from labels, since the config lacks the function's names
+    assert [p.name for p in derived.named["/files"].parameters] == ["upload", "picture"]
+    assert [p.name for p in derived.named["/button_in"].parameters] == ["x"]
+
+
+def test_derived_info_gradio3(cfg3: AppConfig) -> None:
+    info = info_from_config(cfg3)
+    assert list(info.named) == ["/predict", "/stream", "/details"]
+    assert list(info.unnamed) == [1]  # the JS-only dependency 3 is left out
+    text, times = info.named["/predict"].parameters
+    assert (text.name, text.label, text.component, text.python_type) == ("input_text", "Input Text", "Textbox", "str")
+    assert text.has_default and text.default == ""
+    assert (times.name, times.python_type, times.default) == ("times", "float", 3)
+    photo, = info.unnamed[1].parameters
+    assert photo.component == "Image" and photo.python_type == "str"
+    assert photo.description == "base64 representation of an image"
+    assert not photo.has_default
+    result, = info.unnamed[1].returns
+    assert result.label == "Result file" and result.python_type.startswith("dict(name: str (name of file)")
+    details = info.named["/details"]
+    assert details.visibility == "undocumented"
+    assert details.parameters[0].label == "parameter_10" and details.parameters[0].name == "param_0"
+    assert details.returns[0].python_type == "str | float | bool | list | dict"
+
+
+def test_derived_names_are_usable_keywords() -> None:
+    labels = ["Input Text", "input text", "3D model", "class", "api_name", "!!!", None]
+    components = [
+        {"id": i + 1, "type": "textbox", "props": {"label": label} if label else {}}
+        for i, label in enumerate(labels)
+    ]
+    raw = {"components": components, "dependencies": [{"inputs": list(range(1, 8)), "outputs": [], "api_name": "p"}]}
+    names = [p.name for p in info_from_config(parse_config(raw)).named["/p"].parameters]
+    assert names == ["input_text", "input_text_1", "_3d_model", "class_", "param_4", "param_5", "param_6"]
+
+
+# ====================================================================== build_data
+
+
+def test_build_data_positional_kwargs_and_defaults(app6: AppConfig) -> None:
+    add = app6.endpoint(api_name="/add")
+    assert build_data(add, (1, 2), {}) == [1, 2]
+    assert build_data(add, (), {}) == [1, 5]
+    assert build_data(add, (7,), {}) == [7, 5]
+    assert build_data(add, (), {"b": 9}) == [1, 9]
+    assert build_data(add, (), {"b": 9, "a": 8}) == [8, 9]
+
+
+def test_build_data_inserts_none_for_state_and_skipped_inputs(app6: AppConfig) -> None:
+    assert build_data(app6.endpoint(api_name="/chat"), ("hi",), {}) == ["hi", [], None]
+    assert build_data(app6.endpoint(api_name="/chat"), (), {"message": "m", "history": [1]}) == ["m", [1], None]
+    assert build_data(app6.endpoint(api_name="/counter"), (), {}) == [None]
+    # the official client would send ["x"] here and the server rejects it (too few inputs)
+    assert build_data(app6.endpoint(api_name="/button_in"), ("x",), {}) == [None, "x"]
+
+
+@pytest.mark.parametrize(
+    ("api_name", "args", "kwargs", "match"),
+    [
+        ("/greet", (), {}, r"missing required argument\(s\): name: \(name, greeting='Hello'\)"),
+        ("/files", (), {}, r"missing required argument\(s\): f, img"),
+        ("/add", (1, 2, 3), {}, r"takes 2 argument\(s\) but 3 positional"),
+        ("/add", (), {"c": 1}, r"unexpected keyword argument 'c': \(a=1, b=5\)"),
+        ("/add", (1,), {"a": 2}, r"multiple values for argument 'a'"),
+    ],
+)
+def test_build_data_errors(app6: AppConfig, api_name: str, args: tuple[Any, ...], kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ArgumentError, match=match) as info:
+        build_data(app6.endpoint(api_name=api_name), args, kwargs)
+    assert isinstance(info.value, TypeError)
+    assert api_name in str(info.value)
+
+
+def test_build_data_without_parameter_info(cfg6: AppConfig) -> None:
+    chat = cfg6.endpoint(api_name="/chat")  # no with_info: parameters is None
+    assert build_data(chat, ("hi", []), {}) == ["hi", [], None]
+    with pytest.raises(ArgumentError, match=r"takes 2 positional argument\(s\) but 1 were given"):
+        build_data(chat, ("hi",), {})
+    with pytest.raises(ArgumentError, match=r"positional arguments only \(got keyword arguments: message\)"):
+        build_data(chat, (), {"message": "hi"})
+
+
+def test_unnamed_endpoint_rejects_kwargs(app3: AppConfig) -> None:
+    unnamed = app3.endpoint(fn_index=1)
+    assert unnamed.parameters is not None
+    assert build_data(unnamed, ("img",), {}) == ["img", None]
+    with pytest.raises(ArgumentError, match=r"fn_index=1 is unnamed, so it takes positional arguments only"):
+        build_data(unnamed, (), {"photo": "img"})
+
+
+def test_build_data_gradio3_defaults(app3: AppConfig) -> None:
+    assert build_data(app3.endpoint(api_name="/predict"), (), {"times": 2}) == ["", 2]
+
+
+def test_parameters_without_names(cfg6: AppConfig) -> None:
+    echo = msgspec.structs.replace(
+        cfg6.endpoint(api_name="/hidden"),
+        parameters=(Parameter(name=None, label="Some Text", component="Textbox", python_type="str",
+                              description="", has_default=False, default=None, type={}),),
+    )
+    with pytest.raises(ArgumentError, match=r"missing required argument\(s\): some_text"):
+        build_data(echo, (), {})
+    nameless = msgspec.structs.replace(echo, parameters=(msgspec.structs.replace(echo.parameters[0], label=None),))  # type: ignore[index]
+    with pytest.raises(ArgumentError, match=r"argument\(s\): param_0"):
+        build_data(nameless, (), {})
+
+
+def test_info_that_disagrees_with_the_config(cfg6: AppConfig, info6: ApiInfo) -> None:
+    wrong = ApiInfo(named={"/chat": info6.named["/add"], "/add": info6.named["/counter"]}, unnamed={})
+    app = with_info(cfg6, wrong)
+    with pytest.raises(RemoteProtocolError, match=r"/info lists 0 parameter\(s\) for /add but the config gives it 2"):
+        build_data(app.endpoint(api_name="/add"), (), {})
+
+
+# =================================================================== outputs_value
+
+
+def test_outputs_value_from_recorded_completions(cfg6: AppConfig) -> None:
+    counter = cfg6.endpoint(api_name="/counter")
+    assert sse_completed("stream_counter.sse") == [None, 1]  # state comes back as null
+    assert outputs_value(counter, sse_completed("stream_counter.sse")) == 1
+    layout = cfg6.endpoint(api_name="/layout")
+    assert outputs_value(layout, sse_completed("stream_layout.sse")) == ()
+    files = outputs_value(cfg6.endpoint(api_name="/files"), sse_completed("stream_files.sse"))
+    assert isinstance(files, tuple) and len(files) == 2
+    as_json = outputs_value(cfg6.endpoint(api_name="/as_json"), sse_completed("stream_json.sse"))
+    assert as_json == {"path": "notafile.txt", "value": "v", "items": [1, 2, 3]}
+
+
+def test_outputs_value_strips_state(cfg6: AppConfig) -> None:
+    chat = cfg6.endpoint(api_name="/chat")
+    assert outputs_value(chat, ["", [{"role": "user"}], None]) == ("", [{"role": "user"}])
+    assert outputs_value(cfg6.endpoint(api_name="/add"), [3]) == 3
+    assert outputs_value(cfg6.endpoint(api_name="/add"), [[1, 2]]) == [1, 2]  # one output: bare
+
+
+def test_outputs_value_errors(cfg6: AppConfig) -> None:
+    add = cfg6.endpoint(api_name="/add")
+    with pytest.raises(RemoteProtocolError, match=r"output\.data for /add must be a list, got dict"):
+        outputs_value(add, {"a": 1})
+    with pytest.raises(RemoteProtocolError, match=r"has 2 value\(s\) but the endpoint has 1 output"):
+        outputs_value(add, [1, 2])
+
+
+# ========================================================================= files
+
+META = {"_type": "gradio.FileData"}
+
+
+def test_map_files_on_recorded_sse_v3_outputs() -> None:
+    seen: list[str] = []
+
+    def fn(ref: dict[str, Any]) -> str:
+        seen.append(ref["orig_name"])
+        return "local:" + ref["orig_name"]
+
+    data = sse_completed("stream_files.sse")
+    before = copy.deepcopy(data)
+    assert map_files(data, fn, "sse_v3") == ["local:hello.txt", "local:dot.png"]
+    assert seen == ["hello.txt", "dot.png"] and data == before
+    # the gr.JSON output {"path": "notafile.txt", ...} is not a file on sse_v3
+    json_data = sse_completed("stream_json.sse")
+    assert map_files(json_data, fn, "sse_v3") is json_data
+    assert map_files(json_data, fn, "sse_v2.1") is json_data
+
+
+LEGACY_40 = {"path": "/tmp/x.png", "url": None, "size": 3, "orig_name": "x.png", "mime_type": None}
+LEGACY_3X = {"name": "/tmp/x.png", "data": None, "is_file": True, "orig_name": "x.png"}
+PLAIN = {"path": "notafile.txt"}
+
+
+@pytest.mark.parametrize(
+    ("value", "protocol", "inputs", "expected"),
+    [
+        ({"path": "a", "meta": META}, "sse_v3", False, True),
+        ({"path": "a", "meta": META}, "ws", True, True),
+        ({"url": "http://h/a", "path": None, "meta": META}, "sse_v3", False, True),
+        ({"path": None, "meta": META}, "sse_v3", False, False),
+        ({"path": "a", "meta": {"_type": "other"}}, "sse_v3", False, False),
+        (PLAIN, "sse_v3", False, False),
+        (PLAIN, "sse_v2", False, False),
+        (LEGACY_40, "sse_v3", False, False),
+        (LEGACY_40, "sse_v2.1", False, False),
+        (LEGACY_40, "sse_v2", False, True),
+        (LEGACY_40, "sse", False, True),
+        (LEGACY_40, "sse_v1", True, False),  # inputs: only tagged files
+        ({"path": "a", "orig_name": None}, "sse_v1", False, True),
+        (LEGACY_3X, "ws", False, True),
+        ({"name": "a", "data": "data:...", "is_file": False}, "ws", False, True),
+        ({"name": "a", "is_file": "yes"}, "ws", False, False),
+        (LEGACY_3X, "sse_v3", False, False),
+        ("a", "ws", False, False),
+    ],
+)
+def test_is_file_reference(value: Any, protocol: str, inputs: bool, expected: bool) -> None:
+    assert is_file_reference(value, protocol, inputs=inputs) is expected
+
+
+def test_map_files_walks_containers_and_shares_the_rest() -> None:
+    keep = {"deep": [1, {"x": 2}]}
+    value = {"a": [({"path": "f", "meta": META}, 3)], "b": keep, "c": "s"}
+    result = map_files(value, lambda ref: ref["path"].upper(), "sse_v3")
+    assert result == {"a": [("F", 3)], "b": keep, "c": "s"}
+    assert isinstance(result["a"][0], tuple)
+    assert result["b"] is keep  # unchanged subtree shared, not copied
+    assert value["a"][0][0] == {"path": "f", "meta": META}  # input untouched
+    untouched = [keep, ("t",)]
+    assert map_files(untouched, lambda ref: 1 / 0, "sse_v3") is untouched
+
+
+def test_map_files_does_not_search_inside_results_or_files() -> None:
+    nested = {"path": "outer", "meta": META, "inner": {"path": "inner", "meta": META}}
+    calls: list[str] = []
+
+    def fn(ref: dict[str, Any]) -> Any:
+        calls.append(ref["path"])
+        return {"path": "again", "meta": META}
+
+    assert map_files([nested], fn, "sse_v3") == [{"path": "again", "meta": META}]
+    assert calls == ["outer"]
+
+
+def test_map_files_inputs_ignore_legacy_shapes() -> None:
+    value = [LEGACY_40, {"path": "a", "meta": META}]
+    assert map_files(value, lambda ref: "X", "sse_v1", inputs=True) == [LEGACY_40, "X"]
+    assert map_files(value, lambda ref: "X", "sse_v1") == ["X", "X"]
+
+
+def test_map_files_too_deep() -> None:
+    deep: Any = "leaf"
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(RemoteProtocolError, match="nested too deeply"):
+        map_files(deep, lambda ref: ref, "sse_v3")
+
+
+# ===================================================================== view_api
+
+
+def test_render_api_shows_every_parameter(app6: AppConfig, info6_all: ApiInfo) -> None:
+    text = render_api(app6, info6_all, None)
+    assert text.startswith("Client.predict() Usage Info\n---------------------------\nNamed API endpoints: 10\n")
+    for name, entry in info6_all.named.items():
+        if entry.visibility != "public":
+            assert f'api_name="{name}"' not in text
+            continue
+        assert f'api_name="{name}")' in text
+        for p in entry.parameters:
+            assert f"[{p.component}] {p.name}: {p.python_type}" in text
+        for r in entry.returns:
+            assert f"[{r.component}]" in text and r.python_type in text
+    assert ' - predict(a, b, api_name="/add") -> sum\n    Add two numbers.\n' in text
+    assert "[Number] a: float (not required, defaults to: 1)" in text
+    assert "[Textbox] name: str (required)" in text
+    assert "[Dropdown] greeting: Literal['Hello', 'Hi'] (not required, defaults to: 'Hello')" in text
+    assert "-> (message, chat)" in text
+    assert "[File] f: filepath (required) (The FileData class is a subclass" in text
+    assert "Attributes:" not in text  # only the first line of a long description
+    assert "[Json] json_out: str | float | bool | list | dict (any valid json)" in text
+    assert ' - predict(api_name="/layout") -> ()\n    Parameters:\n     - None\n    Returns:\n     - None' in text
+    assert 'predict(n, api_name="/count") -> stream\n    Generator: submit() yields' in text
+    assert "Unnamed" not in text
+
+
+def test_render_api_all_endpoints_shows_undocumented(app6: AppConfig, info6_all: ApiInfo) -> None:
+    text = render_api(app6, info6_all, True)
+    assert "Named API endpoints: 11" in text
+    assert ' - predict(x, api_name="/hidden") -> y\n    (undocumented' in text
+    assert "Unnamed API endpoints: 0" in text
+    assert render_api(app6, info6_all, False) == render_api(app6, info6_all, None)
+
+
+def test_render_api_unnamed_endpoints(app3: AppConfig) -> None:
+    info = info_from_config(app3)
+    text = render_api(app3, info, None)
+    assert "Unnamed API endpoints: 1, to view, run Client.view_api(all_endpoints=True)" in text
+    full = render_api(app3, info, True)
+    assert " - predict(photo, fn_index=1) -> result_file\n" in full
+    assert "[Image] photo: str (required) (base64 representation of an image)" in full
+    only_unnamed = ApiInfo(named={}, unnamed=info.unnamed)
+    assert "Named API endpoints: 0\n\nUnnamed API endpoints: 1\n" in render_api(app3, only_unnamed, None)
+
+
+def test_render_api_defaults_tokens_and_nameless() -> None:
+    file_default = {"path": "/tmp/cat.png", "url": "http://h/file=cat.png", "meta": META}
+    deep: Any = 1
+    for _ in range(12):
+        deep = [deep]
+    params = (
+        Parameter(name="img", label="Img", component="Image", python_type="filepath", description="",
+                  has_default=True, default=file_default, type={}),
+        Parameter(name="opts", label="Opts", component="Json", python_type="dict", description="",
+                  has_default=True, default={"k": [1, "two", None]}, type={}),
+        Parameter(name="maybe", label="Maybe", component="Textbox", python_type="str", description="",
+                  has_default=True, default=None, type={}),
+        Parameter(name=None, label="Deep", component=None, python_type="list", description="",
+                  has_default=True, default=deep, type={}),
+    )
+    entry = EndpointInfo(parameters=params, returns=(), description="\n\n  First line.\nSecond.", oauth_token="required")
+    config = parse_config(minimal_config())
+    text = render_api(config, ApiInfo(named={"/x": entry}, unnamed={}), None)
+    assert "defaults to: handle_file('http://h/file=cat.png')" in text
+    assert "defaults to: {'k': [1, 'two', None]}" in text
+    assert "[Textbox] maybe: str | None (not required, defaults to: None)" in text
+    assert "[?] deep: list (not required, defaults to: [[[[[[[[...]]]]]]]])" in text
+    assert "    First line.\n" in text and "Second." not in text
+    assert "Takes your Hugging Face token (required)" in text
+    long = EndpointInfo(parameters=(), returns=(), description="word " * 100)
+    long_text = render_api(config, ApiInfo(named={"/y": long}, unnamed={}), None)
+    line = next(x for x in long_text.splitlines() if x.startswith("    word"))
+    assert len(line) == 4 + 200 and line.endswith("...")
+
+
+def test_info_dict_shape_and_round_trip(info6_all: ApiInfo, cfg3: AppConfig) -> None:
+    d = info_dict(info6_all)
+    assert set(d) == {"named_endpoints", "unnamed_endpoints"}
+    add = d["named_endpoints"]["/add"]
+    assert add["parameters"][0] == {
+        "label": "A", "parameter_name": "a", "parameter_has_default": True, "parameter_default": 1,
+        "type": {"type": "number"}, "python_type": {"type": "float", "description": ""},
+        "component": "Number", "example_input": 3,
+    }
+    assert add["returns"][0]["python_type"] == {"type": "float", "description": ""}
+    assert add["api_visibility"] == "public" and add["description"] == "Add two numbers."
+    assert "oauth_token" not in add
+    assert json.loads(json.dumps(d)) == d  # plain JSON data
+    assert parse_info(d) == info6_all
+    derived = info_from_config(cfg3)
+    assert list(info_dict(derived)["unnamed_endpoints"]) == ["1"]
+    assert parse_info(json.dumps(info_dict(derived))) == derived
+    with_token = ApiInfo(named={"/t": EndpointInfo(parameters=(), returns=(), oauth_token="optional")}, unnamed={})
+    assert info_dict(with_token)["named_endpoints"]["/t"]["oauth_token"] == "optional"
+
+
+# ==================================================================== parse errors
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        (b"<!DOCTYPE html><html><body>Login</body></html>", "looks like an HTML page"),
+        ("  \n<html>", "looks like an HTML page"),
+        (b"", "the response is empty"),
+        (b"   ", "the response is empty"),
+        (b"garbage{", r"not valid JSON .*starts with b'garbage\{'"),
+        (b"[1, 2]", r"Expected `object`, got `array`"),
+        (b'{"components": []}', "has no 'dependencies' list"),
+        (b'{"allow_flagging": "never", "components": []}', "Gradio 2.x"),
+        (b'{"dependencies": [{"inputs": ["x"]}]}', r"Expected `int`, got `str` - at `\$\.dependencies\[0\]\.inputs\[0\]`"),
+        (b'{"dependencies": [], "components": [{"type": "textbox"}]}', r"missing required field `id` - at `\$\.components\[0\]`"),
+        (b'{"dependencies": [], "protocol": 3}', r"at `\$\.protocol`"),
+        (b'{"dependencies": [], "components": [{"id": 1, "props": {"v": ' + b"[" * 3000 + b"]" * 3000 + b"}}]}", "nested too deeply"),
+        (b'{"dependencies": [], "version": "\x8b"}', "not valid UTF-8"),
+        ({"dependencies": [object()]}, "not JSON data"),
+        (42, "expected JSON text, got int"),
+    ],
+)
+def test_parse_config_errors(raw: Any, match: str) -> None:
+    with pytest.raises(RemoteProtocolError, match=match) as info:
+        parse_config(raw)
+    assert str(info.value).startswith(("Invalid Gradio config", "This is a Gradio 2.x"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "match"),
+    [
+        (b"<html>", "Invalid Gradio API info: the response looks like an HTML page"),
+        (b'{"detail": "Not Found"}', "neither 'named_endpoints' nor 'unnamed_endpoints'"),
+        (b'{"unnamed_endpoints": {"x": {}}}', r"Expected `int`, got `str` - at `key` in `\$\.unnamed_endpoints`"),
+        (b'{"named_endpoints": {"/a": {"parameters": [{"parameter_has_default": "yes"}]}}}', r"\$\.named_endpoints\[\.\.\.\]\.parameters\[0\]\.parameter_has_default"),
+    ],
+)
+def test_parse_info_errors(raw: bytes, match: str) -> None:
+    with pytest.raises(RemoteProtocolError, match=match):
+        parse_info(raw)
+
+
+def test_parse_accepts_bytearray_and_memoryview() -> None:
+    raw = (G6 / "config.json").read_bytes()
+    assert parse_config(bytearray(raw)) == parse_config(memoryview(raw)) == parse_config(raw)
+    with pytest.raises(RemoteProtocolError, match="looks like an HTML page"):
+        parse_config(memoryview(b"<html>"))
+
+
+# ========================================================================= misc
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("4.44.1", (4, 44, 1)), ("5.0.0b3", (5, 0, 0)), ("3.50", (3, 50)), ("", ()), ("dev", ()), ("6.x.1", (6,))],
+)
+def test_version_tuple(version: str, expected: tuple[int, ...]) -> None:
+    assert version_tuple(version) == expected
+
+
+def test_values_are_frozen(cfg6: AppConfig) -> None:
+    e: Endpoint = cfg6.endpoint(api_name="/add")
+    with pytest.raises(AttributeError):
+        e.api_name = "/other"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        cfg6.protocol = "ws"  # type: ignore[misc]
