@@ -593,12 +593,9 @@ class QueueMachine:
             if job is None:
                 self._on_unclaimed(stream, event_id, message)
                 return
-        if job.phase is Phase.DONE:
-            return
+        # A live job: _end unlinks a job from _by_event and closes its own stream.
         stream.fruitful = True
-        handler = _HANDLERS.get(type(message))
-        if handler is not None:
-            handler(self, stream, job, message)
+        _HANDLERS[type(message)](self, stream, job, message)
 
     def _on_session_message(self, stream: _Stream, message: KnownMessage) -> None:
         if isinstance(message, CloseStreamMessage):
@@ -839,12 +836,12 @@ class QueueMachine:
         """Forget a stream; unless it already ended, tell the shell to stop reading it."""
         if self._streams.pop(stream.id, None) is not None and not ended:
             self._out.append(CloseStream(stream_id=stream.id))
-        session = self._sessions.get(stream.session)
-        if session is not None:
-            if session.stream is stream:
-                session.stream = None
-            if session.heartbeat is stream:
-                session.heartbeat = None
+        # A stream's session outlives it: a session is forgotten only with its streams.
+        session = self._sessions[stream.session]
+        if session.stream is stream:
+            session.stream = None
+        if session.heartbeat is stream:
+            session.heartbeat = None
 
     def _stream_broken(
         self,
@@ -858,13 +855,9 @@ class QueueMachine:
     ) -> None:
         """The stream is over (EOF, error, bad status); recover or fail what it carried."""
         self._close_stream(stream, ended=ended)
-        session = self._sessions.get(stream.session)
-        if stream.kind in (StreamKind.JOB, StreamKind.SOCKET):
-            job = stream.job
-            if job is not None and job.phase is not Phase.DONE:
-                self._end(job, JobFailed(job=job.id, error=error))
-            return
-        if session is None:
+        session = self._sessions[stream.session]
+        if stream.job is not None:  # a per-job stream (ws, sse v0) of a live job
+            self._end(stream.job, JobFailed(job=stream.job.id, error=error))
             return
         if stream.kind is StreamKind.HEARTBEAT:
             if self._closed or session is not self._session:
@@ -969,7 +962,7 @@ class QueueMachine:
         if ends_early:
             if job.event_id is not None or job.stream_id is not None:
                 self._server_cancel(job, job.event_id)
-            elif was_joining:
+            else:  # a join still in flight: cancel once the reply names the event
                 job.cancel_on_join = True
         if job.stream_id is not None and job.stream_id in self._streams:
             self._close_stream(self._streams[job.stream_id])
@@ -986,9 +979,7 @@ class QueueMachine:
 
     def _server_cancel(self, job: _Job, event_id: str | None) -> None:
         """Ask the server to stop a job that ended early here (cancel or timeout)."""
-        if self._family == "ws":
-            if job.fn_index in self.config.unqueued_fns:
-                return
+        if self._family == "ws":  # a queued job: unqueued ones never get here
             self._post(_Request.CANCEL, None, "/reset", {"session_hash": job.session, "fn_index": job.fn_index})
             return
         if self.config.cancel_route and self._family == "multiplexed" and event_id is not None:

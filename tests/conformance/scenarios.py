@@ -45,7 +45,10 @@ class Generation:
     hidden: bool  # the undocumented /hidden endpoint exists (show_api / api_visibility)
     cancel_route: bool  # the server has POST /cancel (>= 4.31)
     #: a job cancelled while queued is really dropped by the server.  4.31-5.x: no (their
-    #: /cancel sends the "{}" completion but leaves the event queued, and it runs later)
+    #: /cancel sends the "{}" completion but leaves the event queued, and it runs later).
+    #: 4.9-4.30: no, unless the app has an event that ``cancels`` it: their /reset drops
+    #: only an event whose generator has started, and the only other way (closing the
+    #: session stream) drops every event of the session
     queued_cancel_honoured: bool = True
     #: 4.0.2 (sse v0) keeps the freed slot for the cancelled job's data ~5 s before moving on
     queued_cancel_delay: float = 0.0
@@ -82,9 +85,9 @@ GENERATIONS: dict[str, Generation] = {
         _gen("3.50.2", "ws", number=float, hidden=False),
         _gen("4.0.2", "sse", number=float, json_path="server_error", hidden=False,
              queued_cancel_delay=5.5),
-        _gen("4.14.0", "sse_v1", json_path="server_error"),
-        _gen("4.20.1", "sse_v2", json_path="server_error"),
-        _gen("4.21.0", "sse_v2.1", json_path="forbidden"),
+        _gen("4.14.0", "sse_v1", json_path="server_error", queued_cancel_honoured=False),
+        _gen("4.20.1", "sse_v2", json_path="server_error", queued_cancel_honoured=False),
+        _gen("4.21.0", "sse_v2.1", json_path="forbidden", queued_cancel_honoured=False),
         _gen("4.44.1", "sse_v3", error_duration=5.0, queued_cancel_honoured=False),
         _gen("5.50.0", "sse_v3", queued_cancel_honoured=False),
         _gen("6.31.0", "sse_v3"),
