@@ -859,9 +859,7 @@ class QueueMachine:
         if stream.job is not None:  # a per-job stream (ws, sse v0) of a live job
             self._end(stream.job, JobFailed(job=stream.job.id, error=error))
             return
-        if stream.kind is StreamKind.HEARTBEAT:
-            if self._closed or session is not self._session:
-                return
+        if stream.kind is StreamKind.HEARTBEAT:  # (close and reset_session close it first)
             if fatal:
                 self._notice(f"The session heartbeat was refused ({error}); not retrying.")
                 return
