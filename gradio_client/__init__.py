@@ -4,11 +4,14 @@
 >>> client = Client("abidlabs/whisper")                    # doctest: +SKIP
 >>> client.predict(handle_file("audio_sample.wav"), api_name="/predict")  # doctest: +SKIP
 
-``Client`` is synchronous (threads); ``AsyncClient`` is for trio programs; the sans-IO
+``Client`` is synchronous (threads); ``AsyncClient`` is for trio programs (imported on
+first use, so ``import gradio_client`` does not load trio); the sans-IO
 protocol core lives in ``gradio_client.protocol`` for embedding anywhere.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ._files import file, handle_file
 from .client import Client, Job
@@ -23,17 +26,43 @@ from .errors import (
     ValidationError,
 )
 from .protocol.messages import ProgressUnit
-from .protocol.status import Status, StatusUpdate
+from .protocol.status import OutputUpdate, Status, StatusUpdate
+
+if TYPE_CHECKING:
+    from .aio import AsyncClient, AsyncJob
 
 __version__ = "0.1.0"
 
+# ``AsyncClient`` and ``AsyncJob`` load trio, which would double the import time of
+# ``import gradio_client`` for programs that never use it: they are imported on first use.
+_LAZY = {"AsyncClient": "aio", "AsyncJob": "aio"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "AppError",
+    "AsyncClient",
+    "AsyncJob",
     "AuthenticationError",
     "CancelledError",
     "Client",
     "GradioClientError",
     "Job",
+    "OutputUpdate",
     "ProgressUnit",
     "QueueError",
     "QueueFullError",

@@ -7,7 +7,9 @@ Safety rules:
 
 * Only paths the caller named are read: a local path is uploaded only when it is a value
   the caller passed (``handle_file(path)`` or a plain path given to a file parameter).
-  Server-sent paths are never read locally.
+  Server-sent paths are never read locally, not even when the caller passes a reference
+  the server returned back as an input: a reference with an http(s) ``url`` is the
+  server's (``handle_file`` of a path has none) and goes back as it came.
 * A downloaded file is written to ``<download dir>/<sha256 of content>/<name>`` where
   ``name`` is the last path segment of the server path with separators, ``..`` and control
   characters removed, so it can never escape the download folder.
@@ -107,6 +109,8 @@ def _data_url_of(value: Any) -> Any:
     elif isinstance(value, dict) and isinstance(value.get("path"), str):
         if is_url(value["path"]):
             return value["path"]
+        if server_made(value):
+            return value["url"]
         path = value["path"]
     if path is None:
         return value
@@ -129,13 +133,19 @@ def _wrap(value: Any) -> Any:
     return value
 
 
+def server_made(ref: dict[str, Any]) -> bool:
+    """A file reference the server made (it carries an http(s) ``url``): never read here."""
+    url = ref.get("url")
+    return isinstance(url, str) and is_url(url)
+
+
 def local_uploads(data: list[Any], protocol: str) -> list[str]:
     """The local paths among the file references of ``data``, each once, in order."""
     found: dict[str, None] = {}
 
     def visit(ref: dict[str, Any]) -> dict[str, Any]:
         path = ref.get("path")
-        if isinstance(path, str) and not is_url(path):
+        if isinstance(path, str) and not is_url(path) and not server_made(ref):
             found[path] = None
         return ref
 
@@ -171,10 +181,12 @@ def substitute_uploads(
 ) -> list[Any]:
     def swap(ref: dict[str, Any]) -> dict[str, Any]:
         path = ref.get("path")
-        if isinstance(path, str) and path in uploaded:
-            return uploaded[path]
         if isinstance(path, str) and is_url(path):  # the server fetches it
             return {k: v for k, v in ref.items() if k != "orig_name" or v}
+        if server_made(ref):  # one of the server's own files: back as it came
+            return ref
+        if isinstance(path, str) and path in uploaded:
+            return uploaded[path]
         return ref
 
     result: list[Any] = map_files(data, swap, protocol, inputs=True)
@@ -226,34 +238,54 @@ def safe_name(ref: dict[str, Any]) -> str:
 
 
 class DownloadSink:
-    """Writes one download to a temp file while hashing, then moves it into place."""
+    """Writes one download to a temp file while hashing, then moves it into place.
+
+    Disk errors (a folder that cannot be made or written, a full disk) raise ``FileError``.
+    """
 
     def __init__(self, folder: str, name: str) -> None:
         self._folder = Path(folder)
-        self._folder.mkdir(parents=True, exist_ok=True)
         self._name = name
         self._hash = hashlib.sha256()
-        fd, self._tmp = tempfile.mkstemp(dir=self._folder, prefix=".part-")
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp = tempfile.mkstemp(dir=self._folder, prefix=".part-")
+        except OSError as exc:
+            raise self._error(exc) from exc
         self._file = os.fdopen(fd, "wb")
+
+    def _error(self, exc: OSError) -> FileError:
+        return FileError(
+            f"Cannot save a download in {str(self._folder)!r}: {exc.strerror or exc}."
+        )
 
     def write(self, chunk: bytes) -> None:
         self._hash.update(chunk)
-        self._file.write(chunk)
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            raise self._error(exc) from exc
 
     def finish(self) -> str:
-        self._file.close()
-        target_dir = self._folder / self._hash.hexdigest()
-        target_dir.mkdir(exist_ok=True)
-        target = target_dir / self._name
-        os.replace(self._tmp, target)
-        resolved = target.resolve()
+        try:
+            self._file.close()
+            target_dir = self._folder / self._hash.hexdigest()
+            target_dir.mkdir(exist_ok=True)
+            target = target_dir / self._name
+            os.replace(self._tmp, target)
+            resolved = target.resolve()
+        except OSError as exc:
+            raise self._error(exc) from exc
         if self._folder.resolve() not in resolved.parents:  # belt and braces
             resolved.unlink()
             raise FileError(f"Refused to write a download outside {self._folder}.")
         return str(resolved)
 
     def abort(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:
+            pass
         try:
             os.unlink(self._tmp)
         except OSError:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import datetime
 import os
 import uuid
-import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
@@ -51,11 +50,26 @@ from .protocol.actions import (
     JobSucceeded,
 )
 from .protocol.api import Endpoint, outputs_value
-from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config, same_origin
-from .protocol.errors import GradioClientError, HTTPStatusError, LocalProtocolError
+from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config
+from .protocol.errors import GradioClientError, LocalProtocolError
 from .protocol.machine import Phase, QueueMachine
+from .protocol.status import OutputUpdate as _BaseOutputUpdate
 from .protocol.status import Status, StatusUpdate
-from .shells._common import ClientBase, Prepared, prepare, stamp, transport_error
+from .shells._common import (
+    ClientBase,
+    CredentialGuard,
+    Prepared,
+    client_options,
+    download_start,
+    download_status_error,
+    guard_cookies,
+    http_kwargs,
+    prepare,
+    stamp,
+    transport_error,
+    upload_error,
+    uploaded_path,
+)
 from .shells.trio_shell import TrioShell, run_flow_async
 
 T = TypeVar("T")
@@ -63,20 +77,17 @@ _MISSING: Final[Any] = object()
 _TERMINAL: Final = frozenset({Status.FINISHED, Status.CANCELLED})
 
 
-class OutputUpdate(msgspec.Struct, frozen=True, kw_only=True):
+class OutputUpdate(_BaseOutputUpdate, frozen=True, kw_only=True):
     """An output of a job, as ``async for update in job`` yields it.
 
     ``outputs`` is the value in the same shape ``result()`` returns (files downloaded,
     skipped outputs removed); ``final`` is True for the job's final value, which is also
     what ``result()`` returns.  Named like the official client's ``OutputUpdate`` so code
-    that dispatches on ``update.type`` keeps working.
+    that dispatches on ``update.type`` keeps working.  A subclass of the
+    ``gradio_client.OutputUpdate`` that the sync ``Job.watch()`` yields, plus ``time``.
     """
 
-    outputs: Any
-    final: bool = False
-    success: bool = True
     time: Any = None  # datetime of delivery
-    type: str = "output"
 
 
 Update = Union[StatusUpdate, OutputUpdate]
@@ -239,13 +250,15 @@ class AsyncJob:
     def _add_status(self, update: StatusUpdate) -> None:
         if self._ended:
             return
+        if update.code in _TERMINAL:
+            # shown by _finish, after the final output; it may still fail the job (an
+            # output that cannot be downloaded)
+            self._terminal = update
+            return
         self._status = update
         self._updates.append(update)
-        if update.code in _TERMINAL:
-            self._terminal = update  # logged by _finish, after the final output
-        else:
-            self._log.append(update)
-            self._notify()
+        self._log.append(update)
+        self._notify()
 
     def _add_output(self, data: list[Any]) -> None:
         if self._ended:
@@ -288,7 +301,7 @@ class AsyncJob:
         final = self._terminal
         if final is None or final.code is not code or final.success is not success:
             final = stamp(StatusUpdate(code=code, success=success))
-            self._updates.append(final)
+        self._updates.append(final)  # the one terminal status, always the last
         self._status = final
         if cancelled is None and error is None:
             self._value = value
@@ -383,35 +396,13 @@ class AsyncClient(ClientBase):
         space: str | None = None,
         **ignored: Any,
     ) -> None:
-        if hf_token is not None:
-            warnings.warn("hf_token is deprecated; use token", DeprecationWarning, stacklevel=2)
-            token = token or hf_token
-        if space is not None:
-            warnings.warn(
-                "space is deprecated; pass the Space id as src", DeprecationWarning, stacklevel=2
-            )
-            src = src or space
-        if src is None:
-            raise LocalProtocolError(
-                "AsyncClient needs src: an app URL or a Space id (owner/name)."
-            )
-        unknown = set(ignored) - {"analytics_enabled", "_skip_components", "oauth_token"}
-        if unknown:
-            raise TypeError(f"AsyncClient() got unexpected keyword arguments: {sorted(unknown)}")
-        self._oauth_token = ignored.get("oauth_token")
-        if download_files is True:
-            download_files = _files.DEFAULT_TEMP_DIR
-        if download_files is not False:
-            folder = os.fspath(download_files)
-            if os.path.exists(folder) and not os.path.isdir(folder):
-                raise ValueError(f"download_files must be a directory: {folder!r}")
-            self._download_dir: str | None = os.path.abspath(folder)
-        else:
-            self._download_dir = None
-        if token is None and not src.startswith(("http://", "https://")):
-            token = os.environ.get("HF_TOKEN") or None
-        self._src = src
-        self._token = token
+        options = client_options(
+            "AsyncClient", src, token, download_files, hf_token, space, ignored
+        )
+        self._oauth_token = options.oauth_token
+        self._download_dir = options.download_dir
+        self._src = options.src
+        self._token = options.token
         self._auth = auth
         self._headers = headers
         self._ssl_verify = ssl_verify
@@ -469,20 +460,19 @@ class AsyncClient(ClientBase):
                 await manager.__aexit__(None, None, None)
 
     async def _open(self, nursery: trio.Nursery) -> None:
-        kwargs = dict(self._httpx_kwargs)
-        kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=10.0))
-        kwargs.setdefault("follow_redirects", True)
-        self._http = http = httpx.AsyncClient(verify=self._ssl_verify, **kwargs)
+        hub = os.environ.get("HF_ENDPOINT") or DEFAULT_HUB
+        guard = CredentialGuard(self._src, self._headers, hub)
+        self._http = http = httpx.AsyncClient(
+            **http_kwargs(self._httpx_kwargs, self._ssl_verify, guard, asynchronous=True)
+        )
+        guard_cookies(http, guard)
         try:
             self._conn: Connection = await run_flow_async(
                 http,
                 connect_flow(
-                    self._src,
-                    token=self._token,
-                    auth=self._auth,
-                    headers=self._headers,
-                    hub=os.environ.get("HF_ENDPOINT") or DEFAULT_HUB,
+                    self._src, token=self._token, auth=self._auth, headers=self._headers, hub=hub
                 ),
+                observe=guard.observe,
             )
             self._machine = QueueMachine(
                 machine_config(self._conn.config, stream_read_timeout=self._stream_read_timeout),
@@ -666,21 +656,14 @@ class AsyncClient(ClientBase):
         assert self._download_dir is not None and self._http is not None
         local: dict[int, str] = {}
         for ref in refs:
-            url = _files.download_url(ref, self._conn)
-            headers = dict(self._conn.headers) if same_origin(url, self._conn.root) else {}
-            sink = _files.DownloadSink(self._download_dir, _files.safe_name(ref))
+            url, headers, sink = download_start(self._conn, ref, self._download_dir)
             try:
                 async with self._shell.requests, self._http.stream(
                     "GET", url, headers=headers
                 ) as response:
                     if response.status_code != 200:
                         await response.aread()
-                        raise HTTPStatusError(
-                            f"Downloading an output file failed with HTTP "
-                            f"{response.status_code}: {response.text[:200]!r}",
-                            response.status_code,
-                            response.content,
-                        )
+                        raise download_status_error(response)
                     async for chunk in response.aiter_bytes():
                         sink.write(chunk)
                 local[id(ref)] = sink.finish()
@@ -699,8 +682,8 @@ class AsyncClient(ClientBase):
         protocol = self._conn.config.protocol
         uploaded: dict[str, dict[str, Any]] = {}
         with job._upload_scope:
-            try:
-                for path in prepared.uploads:
+            for path in prepared.uploads:
+                try:
                     size = _files.check_upload(path, self._conn.config.max_file_size)
                     async with self._shell.requests:
                         with open(path, "rb") as fh:
@@ -710,15 +693,14 @@ class AsyncClient(ClientBase):
                                 headers=dict(self._conn.headers),
                                 timeout=httpx.Timeout(30.0, connect=10.0, write=None),
                             )
-                    uploaded[path] = _files.uploaded_ref(
-                        _uploaded_path(path, response), path, size, protocol
-                    )
-            except httpx.HTTPError as exc:
-                job._finish(error=transport_error(exc, "Uploading a file"))
-                return
-            except Exception as exc:  # typed errors, and OSError (the file went away...)
-                job._finish(error=exc)
-                return
+                    server_path = uploaded_path(path, response)
+                except GradioClientError as exc:
+                    job._finish(error=exc)
+                    return
+                except Exception as exc:  # httpx errors, the file unreadable...
+                    job._finish(error=upload_error(path, exc))
+                    return
+                uploaded[path] = _files.uploaded_ref(server_path, path, size, protocol)
             self._launch(job, _files.substitute_uploads(prepared.data, uploaded, protocol), call)
 
 
@@ -729,27 +711,6 @@ class _Call(msgspec.Struct, frozen=True):
     timeout: float | None
     extra: dict[str, Any]
     headers: dict[str, str]
-
-
-def _uploaded_path(path: str, response: httpx.Response) -> str:
-    """The server path from an /upload reply (same checks as the sync client)."""
-    if response.status_code != 200:
-        raise HTTPStatusError(
-            f"Uploading {path!r} failed with HTTP {response.status_code}: {response.text[:200]!r}",
-            response.status_code,
-            response.content,
-        )
-    try:
-        paths = response.json()
-    except ValueError:
-        paths = None
-    if not (isinstance(paths, list) and paths and isinstance(paths[0], str)):
-        raise HTTPStatusError(
-            f"Uploading {path!r}: unexpected reply {response.text[:200]!r}",
-            response.status_code,
-            response.content,
-        )
-    return paths[0]
 
 
 __all__ = ["AsyncClient", "AsyncJob", "OutputUpdate", "Update"]

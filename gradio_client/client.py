@@ -10,11 +10,11 @@ and a client holds a handful of threads however many jobs it runs.
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import os
 import threading
 import time
 import uuid
-import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -32,14 +32,29 @@ from .protocol.actions import (
     JobSucceeded,
 )
 from .protocol.api import Endpoint, outputs_value
-from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config, same_origin
-from .protocol.errors import GradioClientError, HTTPStatusError, LocalProtocolError
+from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config
+from .protocol.errors import GradioClientError, LocalProtocolError
 from .protocol.machine import QueueMachine
 from .protocol.status import OutputUpdate, Status, StatusUpdate
-from .shells._common import ClientBase, prepare, stamp, transport_error
+from .shells._common import (
+    ClientBase,
+    CredentialGuard,
+    Prepared,
+    client_options,
+    download_start,
+    download_status_error,
+    guard_cookies,
+    http_kwargs,
+    prepare,
+    stamp,
+    transport_error,
+    upload_error,
+    uploaded_path,
+)
 from .shells.thread_shell import ThreadShell, run_flow
 
 ResultCallback = Callable[..., Any]
+log = logging.getLogger("gradio_client")
 
 
 class Job(concurrent.futures.Future):  # type: ignore[type-arg]
@@ -58,6 +73,7 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         self._id: int | None = None  # the machine's id once submitted
         self._cond = threading.Condition()
         self._status = stamp(StatusUpdate(code=Status.STARTING))
+        self._terminal: StatusUpdate | None = None  # the machine's last status, kept for _finish
         self._updates: list[StatusUpdate] = []
         self._outputs: list[Any] = []
         self._events: list[StatusUpdate | OutputUpdate] = []  # both, in arrival order
@@ -185,23 +201,30 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
                     self._io_running = False
                     return
                 step = self._backlog.popleft()
-            step()
+            try:
+                step()
+            except Exception as exc:  # steps end the job themselves; never leave it hanging
+                log.exception("gradio_client: delivering to a job failed")
+                self._finish(error=exc, local=True)
 
     def _add_status(self, update: StatusUpdate) -> None:
         with self._cond:
             if self._ended:
                 return
+            if update.code in (Status.FINISHED, Status.CANCELLED):
+                # shown by _finish, which may still fail the job (an output not downloaded)
+                self._terminal = update
+                return
             self._status = update
             self._updates.append(update)
-            if update.code not in (Status.FINISHED, Status.CANCELLED):
-                self._events.append(update)
+            self._events.append(update)
             self._cond.notify_all()
 
     def _add_output(self, data: list[Any]) -> None:
         try:
             value = self._client._finish_value(self._endpoint, data)
-        except GradioClientError as exc:
-            self._finish(error=exc)
+        except Exception as exc:  # typed errors; a disk error saving a download is FileError
+            self._finish(error=exc, local=True)
             return
         with self._cond:
             if self._ended:
@@ -213,8 +236,8 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
     def _succeed(self, data: list[Any]) -> None:
         try:
             value = self._client._finish_value(self._endpoint, data)
-        except GradioClientError as exc:
-            self._finish(error=exc)
+        except Exception as exc:
+            self._finish(error=exc, local=True)
             return
         self._finish(value=value, has_value=True)
 
@@ -225,7 +248,10 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         has_value: bool = False,
         error: BaseException | None = None,
         cancelled: str | None = None,
+        local: bool = False,
     ) -> None:
+        """End the job, once.  ``local``: the failure is ours (an output could not be
+        downloaded), so the server may still be running the job: it is cancelled there."""
         with self._cond:
             if self._ended:
                 return
@@ -234,15 +260,19 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
                 self._outputs.append(value)
             if cancelled is not None:
                 self._cancel_reason = cancelled
-                self._status = stamp(StatusUpdate(code=Status.CANCELLED, success=False))
+                code, success = Status.CANCELLED, False
             else:
+                code, success = Status.FINISHED, error is None
                 if has_value:
                     self._events.append(OutputUpdate(outputs=value, final=True))
-                if error is not None or self._status.code is not Status.FINISHED:
-                    self._status = stamp(StatusUpdate(code=Status.FINISHED, success=error is None))
-            self._events.append(self._status)
+            final = self._terminal
+            if final is None or final.code is not code or final.success is not success:
+                final = stamp(StatusUpdate(code=code, success=success))
+            self._status = final
+            self._updates.append(final)  # the one terminal status, always the last
+            self._events.append(final)
             self._cond.notify_all()
-        self._client._forget(self)
+        self._client._forget(self, server_may_run=local and error is not None)
         if cancelled is not None:
             super().cancel()
         elif error is not None:
@@ -278,45 +308,24 @@ class Client(ClientBase):
         space: str | None = None,
         **ignored: Any,
     ) -> None:
-        if hf_token is not None:
-            warnings.warn("hf_token is deprecated; use token", DeprecationWarning, stacklevel=2)
-            token = token or hf_token
-        if space is not None:
-            warnings.warn("space is deprecated; pass the Space id as src", DeprecationWarning, stacklevel=2)
-            src = src or space
-        if src is None:
-            raise LocalProtocolError("Client needs src: an app URL or a Space id (owner/name).")
-        unknown = set(ignored) - {"analytics_enabled", "_skip_components", "oauth_token"}
-        if unknown:
-            raise TypeError(f"Client() got unexpected keyword arguments: {sorted(unknown)}")
-        self._oauth_token = ignored.get("oauth_token")
-        if download_files is True:
-            download_files = _files.DEFAULT_TEMP_DIR
-        if download_files is not False:
-            folder = os.fspath(download_files)
-            if os.path.exists(folder) and not os.path.isdir(folder):
-                raise ValueError(f"download_files must be a directory: {folder!r}")
-            self._download_dir: str | None = os.path.abspath(folder)
-        else:
-            self._download_dir = None
+        options = client_options(
+            "Client", src, token, download_files, hf_token, space, ignored
+        )
+        self._oauth_token = options.oauth_token
+        self._download_dir = options.download_dir
         self.verbose = verbose
         self.job_timeout = job_timeout
-        kwargs = dict(httpx_kwargs or {})
-        kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=10.0))
-        kwargs.setdefault("follow_redirects", True)
-        self._http = httpx.Client(verify=ssl_verify, **kwargs)
-        if token is None and not src.startswith(("http://", "https://")):
-            token = os.environ.get("HF_TOKEN") or None
+        hub = os.environ.get("HF_ENDPOINT") or DEFAULT_HUB
+        guard = CredentialGuard(options.src, headers, hub)
+        self._http = httpx.Client(**http_kwargs(httpx_kwargs, ssl_verify, guard, asynchronous=False))
+        guard_cookies(self._http, guard)
         try:
             self._conn: Connection = run_flow(
                 self._http,
                 connect_flow(
-                    src,
-                    token=token,
-                    auth=auth,
-                    headers=headers,
-                    hub=os.environ.get("HF_ENDPOINT") or DEFAULT_HUB,
+                    options.src, token=options.token, auth=auth, headers=headers, hub=hub
                 ),
+                observe=guard.observe,
             )
         except BaseException:
             self._http.close()
@@ -326,8 +335,10 @@ class Client(ClientBase):
             machine_config(self._conn.config, stream_read_timeout=stream_read_timeout),
             self.session_hash,
         )
-        self._jobs: dict[int, Job] = {}
+        self._jobs: dict[int, Job] = {}  # by the machine's id
+        self._pending: dict[Job, None] = {}  # every job not ended, uploading ones included
         self._jobs_lock = threading.Lock()
+        self._closed = False
         self._call_headers: dict[int, dict[str, str]] = {}
         self._shell = ThreadShell(
             self._http,
@@ -337,6 +348,7 @@ class Client(ClientBase):
             max_workers=max_workers,
             max_streams=max_streams,
             job_headers=lambda job: self._call_headers.get(job, {}),
+            verify=ssl_verify,
         )
         self._shell.feed(self._machine.start)
         if verbose:
@@ -384,6 +396,10 @@ class Client(ClientBase):
         """
         prepared = prepare(self._conn, api_name, fn_index, args, kwargs)
         job = Job(self, prepared.endpoint)
+        with self._jobs_lock:
+            if self._closed:
+                raise LocalProtocolError("This client is closed; create a new one to submit jobs.")
+            self._pending[job] = None
         for callback in _callbacks(result_callbacks):
             job.add_done_callback(_result_callback(callback, self._shell.submit_io))
         extra = {}
@@ -400,15 +416,23 @@ class Client(ClientBase):
                     self._jobs[job_id] = job
 
             with job._cond:
+                if job._ended:
+                    return
                 if job._cancel_requested:
                     job._finish(cancelled="cancelled by the caller")
                     return
+            if self._closed:  # closed while the files were uploading
+                job._finish(cancelled="the client was closed")
+                return
             try:
                 job_id = self._shell.submit(
                     register, prepared.endpoint.fn_index, data, timeout=timeout, extra=extra
                 )
             except GradioClientError as exc:
-                job._finish(error=exc)
+                if self._closed:  # the machine refused: it closed meanwhile
+                    job._finish(cancelled="the client was closed")
+                else:
+                    job._finish(error=exc)
                 return
             if job._cancel_requested:  # cancel() raced with the submit
                 self._shell.feed(self._machine.cancel, job_id, now=time.monotonic())
@@ -425,9 +449,18 @@ class Client(ClientBase):
         self._shell.feed(self._machine.reset_session, self.session_hash)
 
     def close(self) -> None:
-        """Cancel pending jobs (on the server too) and release connections and threads."""
+        """Cancel pending jobs (on the server too) and release connections and threads.
+
+        Every job that has not ended ends as cancelled, those still uploading files too.
+        """
+        with self._jobs_lock:
+            self._closed = True
         self._shell.close()
         self._http.close()
+        with self._jobs_lock:
+            pending = list(self._pending)
+        for job in pending:
+            job._finish(cancelled="the client was closed")
 
     def __enter__(self) -> Client:
         return self
@@ -451,11 +484,19 @@ class Client(ClientBase):
         if job is not None:
             job._on_action(action)
 
-    def _forget(self, job: Job) -> None:
-        if job._id is not None:
-            with self._jobs_lock:
-                self._jobs.pop(job._id, None)
-            self._call_headers.pop(job._id, None)
+    def _forget(self, job: Job, *, server_may_run: bool = False) -> None:
+        job_id = job._id
+        with self._jobs_lock:
+            self._pending.pop(job, None)
+            if job_id is not None:
+                self._jobs.pop(job_id, None)
+        if job_id is None:
+            return
+        self._call_headers.pop(job_id, None)
+        if server_may_run and not self._closed:
+            # Ended here (an output could not be downloaded) while the machine may still
+            # run it: cancelling it there tells the server (a no-op if it ended there too).
+            self._shell.feed(self._machine.cancel, job_id, now=time.monotonic())
 
     def _needs_io(self, data: list[Any]) -> bool:
         return self._download_dir is not None and bool(
@@ -475,19 +516,12 @@ class Client(ClientBase):
         assert self._download_dir is not None
         local: dict[int, str] = {}
         for ref in refs:
-            url = _files.download_url(ref, self._conn)
-            headers = dict(self._conn.headers) if same_origin(url, self._conn.root) else {}
-            sink = _files.DownloadSink(self._download_dir, _files.safe_name(ref))
+            url, headers, sink = download_start(self._conn, ref, self._download_dir)
             try:
                 with self._http.stream("GET", url, headers=headers) as response:
                     if response.status_code != 200:
                         response.read()
-                        raise HTTPStatusError(
-                            f"Downloading an output file failed with HTTP "
-                            f"{response.status_code}: {response.text[:200]!r}",
-                            response.status_code,
-                            response.content,
-                        )
+                        raise download_status_error(response)
                     for chunk in response.iter_bytes():
                         sink.write(chunk)
                 local[id(ref)] = sink.finish()
@@ -501,15 +535,18 @@ class Client(ClientBase):
         return result
 
     def _upload_then(
-        self, prepared: Any, job: Job, launch: Callable[[list[Any]], None]
+        self, prepared: Prepared, job: Job, launch: Callable[[list[Any]], None]
     ) -> None:
+        """Upload the call's local files (streamed from disk), then launch the job."""
         protocol = self._conn.config.protocol
         uploaded: dict[str, dict[str, Any]] = {}
-        try:
-            for path in prepared.uploads:
-                if job._cancel_requested:
-                    job._finish(cancelled="cancelled by the caller")
-                    return
+        for path in prepared.uploads:
+            if job._cancel_requested or self._closed:
+                job._finish(
+                    cancelled="the client was closed" if self._closed else "cancelled by the caller"
+                )
+                return
+            try:
                 size = _files.check_upload(path, self._conn.config.max_file_size)
                 with open(path, "rb") as fh:
                     response = self._http.post(
@@ -518,27 +555,17 @@ class Client(ClientBase):
                         headers=dict(self._conn.headers),
                         timeout=httpx.Timeout(30.0, connect=10.0, write=None),
                     )
-                if response.status_code != 200:
-                    raise HTTPStatusError(
-                        f"Uploading {path!r} failed with HTTP {response.status_code}: "
-                        f"{response.text[:200]!r}",
-                        response.status_code,
-                        response.content,
-                    )
-                paths = response.json()
-                if not (isinstance(paths, list) and paths and isinstance(paths[0], str)):
-                    raise HTTPStatusError(
-                        f"Uploading {path!r}: unexpected reply {response.text[:200]!r}",
-                        response.status_code,
-                        response.content,
-                    )
-                uploaded[path] = _files.uploaded_ref(paths[0], path, size, protocol)
-        except httpx.HTTPError as exc:
-            job._finish(error=transport_error(exc, "Uploading a file"))
-            return
-        except GradioClientError as exc:
-            job._finish(error=exc)
-            return
+                server_path = uploaded_path(path, response)
+            except GradioClientError as exc:
+                job._finish(error=exc)
+                return
+            except Exception as exc:  # httpx errors, the file unreadable, the client closed
+                if self._closed:
+                    job._finish(cancelled="the client was closed")
+                else:
+                    job._finish(error=upload_error(path, exc))
+                return
+            uploaded[path] = _files.uploaded_ref(server_path, path, size, protocol)
         launch(_files.substitute_uploads(prepared.data, uploaded, protocol))
 
 

@@ -27,7 +27,8 @@ from wsproto.events import (
     TextMessage,
 )
 
-from ..protocol.errors import AuthenticationError, ConnectionLostError, HTTPStatusError
+from ..protocol.errors import ConnectionLostError
+from ._common import ws_rejected
 
 
 #: ``"host:port"`` -> a function taking ``connect``'s arguments and returning a connected
@@ -138,9 +139,7 @@ class SyncWebSocket:
                         return self._rejected(status, body)
 
     def _rejected(self, status: int, body: bytes) -> None:
-        if status in (401, 403):
-            raise AuthenticationError(f"The server refused the websocket (HTTP {status}): log in first.")
-        raise HTTPStatusError(f"The websocket handshake failed with HTTP {status}.", status, body)
+        raise ws_rejected(status, body)
 
     def messages(self) -> Iterator[str]:
         """Text frames until the peer closes (``close_code`` is then set).

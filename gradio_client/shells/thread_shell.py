@@ -5,9 +5,12 @@ perform them in order, deliver job updates outside the lock.
 
 Threads, whatever the number of jobs:
 
-* one reader per open stream: the session's event stream, and the heartbeat when the app
-  asks for one (Gradio 3.x and 4.0-4.8 open one stream per job; those readers are capped
-  at ``max_streams`` and further jobs wait for a free slot);
+* one reader thread per open stream: the session's event stream, and the heartbeat when
+  the app asks for one (Gradio 3.x and 4.0-4.8 open one stream per job).  At most
+  ``max_streams`` readers run; further streams wait in a queue (no thread) and a reader
+  thread whose stream ended takes the next one.  A stream opened while a reader feeds its
+  own stream's end (a reconnect) runs next on that thread, so a reconnect never has two
+  threads for a moment;
 * a small pool (``max_workers``, started lazily) that sends POSTs, uploads and downloads
   and fires timers (delayed retries, the machine's deadlines).
 
@@ -46,15 +49,25 @@ from ..protocol.actions import (
 )
 from ..protocol.connect import Connection, HttpRequest, HttpResponse, Sleep, Step
 from ..protocol.machine import QueueMachine
-from ._common import http_response, transport_error
+from ._common import http_response, ssl_context, transport_error
 
 log = logging.getLogger("gradio_client")
 
 Deliver = Callable[[Action], None]
 
+# Set on a reader thread while it feeds the end of its stream: a stream opened meanwhile is
+# handed to that thread (``_Reader.successor``) instead of a new one.
+_finishing = threading.local()
 
-def run_flow(http: httpx.Client, flow: Any) -> Any:
-    """Drive a pure request/response flow (``connect_flow``) with a sync httpx client."""
+
+def run_flow(
+    http: httpx.Client, flow: Any, *, observe: Callable[[str], None] | None = None
+) -> Any:
+    """Drive a pure request/response flow (``connect_flow``) with a sync httpx client.
+
+    ``observe(url)`` is called before each request (the credential guard learns the app's
+    origin from it).
+    """
     reply: HttpResponse | None = None
     while True:
         try:
@@ -66,6 +79,8 @@ def run_flow(http: httpx.Client, flow: Any) -> Any:
             reply = None
             continue
         assert isinstance(step, HttpRequest)
+        if observe is not None:
+            observe(step.url)
         try:
             response = http.request(
                 step.method, step.url, headers=dict(step.headers), data=step.form
@@ -167,7 +182,7 @@ class _Pool:
 class _Reader:
     """One open stream (or websocket) and the thread reading it."""
 
-    __slots__ = ("stream_id", "closed", "response", "socket", "wakeup")
+    __slots__ = ("stream_id", "closed", "response", "socket", "wakeup", "successor")
 
     def __init__(self, stream_id: int) -> None:
         self.stream_id = stream_id
@@ -175,13 +190,17 @@ class _Reader:
         self.response: httpx.Response | None = None
         self.socket: Any = None
         self.wakeup = threading.Event()
+        # a stream opened while this one's end was being fed: runs next on this thread
+        self.successor: tuple[_Reader, Callable[[_Reader], None]] | None = None
 
     def close(self) -> None:
         self.closed = True
         self.wakeup.set()
         response, self.response = self.response, None
         if response is not None:
-            # Unblock the reader's recv(): shut the socket down under httpx.
+            # Unblock the reader's recv(): shut the socket down under httpx.  The stream was
+            # requested with "connection: close", so its connection never goes back to
+            # httpx's pool: the socket shut down here cannot be one a later request uses.
             stream = response.extensions.get("network_stream")
             sock = stream.get_extra_info("socket") if stream is not None else None
             if sock is not None:
@@ -209,8 +228,10 @@ class ThreadShell:
         max_workers: int = 2,
         max_streams: int = 16,
         job_headers: Callable[[int], dict[str, str]] | None = None,
+        verify: bool = True,
     ) -> None:
         self._http = http
+        self._verify = verify
         self._machine = machine
         self._conn = conn
         self._deliver = deliver
@@ -220,7 +241,11 @@ class ThreadShell:
         self._draining = False
         self._pool = _Pool(max_workers, "gradio-client-io")
         self._readers: dict[int, _Reader] = {}
-        self._stream_slots = threading.BoundedSemaphore(max_streams)
+        # reader threads: at most max_streams; streams beyond wait in _waiting
+        self._reader_lock = threading.Lock()
+        self._free_readers = max(1, max_streams)
+        self._reader_threads = 0
+        self._waiting: deque[tuple[_Reader, Callable[[_Reader], None]]] = deque()
         self._tick_at: float | None = None
         self._closed = False
 
@@ -338,14 +363,56 @@ class ThreadShell:
     def _start_reader(self, stream_id: int, body: Callable[[_Reader], None]) -> None:
         reader = _Reader(stream_id)
         self._readers[stream_id] = reader
+        ending: _Reader | None = getattr(_finishing, "reader", None)
+        if ending is not None and ending.successor is None:
+            ending.successor = (reader, body)  # this thread is about to be free: reuse it
+            return
+        with self._reader_lock:
+            if self._free_readers == 0:
+                self._waiting.append((reader, body))  # a reader thread takes it when free
+                return
+            self._free_readers -= 1
+            self._reader_threads += 1
+        threading.Thread(
+            target=self._run_readers,
+            args=(reader, body),
+            name=f"gradio-client-stream-{stream_id}",
+            daemon=True,
+        ).start()
 
-        def run() -> None:
-            with self._stream_slots:
+    def _run_readers(self, reader: _Reader, body: Callable[[_Reader], None]) -> None:
+        """A reader thread: runs its stream, then the streams handed to it or waiting."""
+        current: tuple[_Reader, Callable[[_Reader], None]] | None = (reader, body)
+        first = True
+        while current is not None:
+            reader, body = current
+            if not first:
+                threading.current_thread().name = f"gradio-client-stream-{reader.stream_id}"
+            first = False
+            try:
                 if not reader.closed:
                     body(reader)
-            self._readers.pop(stream_id, None) if self._readers.get(stream_id) is reader else None
+            except Exception:  # pragma: no cover - bodies report their own errors
+                log.exception("gradio_client: a stream reader failed")
+            if self._readers.get(reader.stream_id) is reader:
+                self._readers.pop(reader.stream_id, None)
+            current, reader.successor = reader.successor, None
+            if current is None:
+                with self._reader_lock:
+                    if self._waiting:
+                        current = self._waiting.popleft()
+                    else:
+                        self._free_readers += 1
+                        self._reader_threads -= 1
 
-        threading.Thread(target=run, name=f"gradio-client-stream-{stream_id}", daemon=True).start()
+    def _feed_end(self, reader: _Reader, method: Callable[..., list[Action]], *args: Any) -> None:
+        """Feed the last input of ``reader``'s stream (its end, its error): a stream the
+        machine opens in answer runs on this thread next (see ``_start_reader``)."""
+        _finishing.reader = reader
+        try:
+            self.feed(method, *args)
+        finally:
+            _finishing.reader = None
 
     def _read_stream(self, action: OpenStream, reader: _Reader) -> None:
         if action.delay > 0 and reader.wakeup.wait(action.delay):
@@ -354,7 +421,10 @@ class ThreadShell:
         sid = action.stream_id
         try:
             with self._http.stream(
-                "GET", self._conn.root + action.path, headers=dict(self._conn.headers), timeout=timeout
+                "GET",
+                self._conn.root + action.path,
+                headers={**self._conn.headers, "connection": "close"},  # see _Reader.close
+                timeout=timeout,
             ) as response:
                 if reader.closed:
                     return
@@ -371,12 +441,15 @@ class ThreadShell:
                     self.feed(self._machine.receive_stream_data, sid, chunk)
         except Exception as exc:
             if not reader.closed:
-                self.feed(
-                    self._machine.receive_stream_error, sid, transport_error(exc, "The event stream")
+                self._feed_end(
+                    reader,
+                    self._machine.receive_stream_error,
+                    sid,
+                    transport_error(exc, "The event stream"),
                 )
             return
         if not reader.closed:
-            self.feed(self._machine.receive_stream_eof, sid)
+            self._feed_end(reader, self._machine.receive_stream_eof, sid)
 
     def _read_websocket(self, action: OpenWebSocket, reader: _Reader) -> None:
         from ._sync_ws import SyncWebSocket  # only Gradio 3.x needs it
@@ -385,10 +458,15 @@ class ThreadShell:
         sid = action.stream_id
         try:
             ws = SyncWebSocket.connect(
-                url, headers=dict(self._conn.headers), cookies=self._http.cookies
+                url,
+                headers=dict(self._conn.headers),
+                cookies=self._http.cookies,  # the app's only (CredentialGuard)
+                verify=ssl_context(self._verify),
             )
         except Exception as exc:
-            self.feed(self._machine.receive_stream_error, sid, transport_error(exc, "The websocket"))
+            self._feed_end(
+                reader, self._machine.receive_stream_error, sid, transport_error(exc, "The websocket")
+            )
             return
         reader.socket = ws
         try:
@@ -398,10 +476,15 @@ class ThreadShell:
                 self.feed(self._machine.receive_ws_message, sid, text)
             else:
                 if not reader.closed:
-                    self.feed(self._machine.ws_closed, sid, ws.close_code, ws.close_reason)
+                    self._feed_end(reader, self._machine.ws_closed, sid, ws.close_code, ws.close_reason)
         except Exception as exc:
             if not reader.closed:
-                self.feed(self._machine.receive_stream_error, sid, transport_error(exc, "The websocket"))
+                self._feed_end(
+                    reader,
+                    self._machine.receive_stream_error,
+                    sid,
+                    transport_error(exc, "The websocket"),
+                )
         finally:
             ws.close()
 
@@ -424,7 +507,7 @@ class ThreadShell:
 
     @property
     def thread_count(self) -> int:
-        return self._pool.thread_count + len(self._readers)
+        return self._pool.thread_count + self._reader_threads
 
     def close(self, linger: float = 2.0) -> None:
         """Cancel what is pending (telling the server, for up to ``linger`` s) and stop."""

@@ -42,7 +42,6 @@ Shutdown comes two ways and ends every job exactly once either way:
 from __future__ import annotations
 
 import logging
-import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
@@ -65,9 +64,8 @@ from ..protocol.actions import (
     SendWebSocket,
 )
 from ..protocol.connect import Connection, HttpRequest, HttpResponse, Sleep, Step
-from ..protocol.errors import AuthenticationError, GradioClientError, HTTPStatusError
 from ..protocol.machine import QueueMachine
-from ._common import http_response, transport_error
+from ._common import http_response, ssl_context, transport_error, ws_rejected
 
 log = logging.getLogger("gradio_client")
 
@@ -76,9 +74,16 @@ T = TypeVar("T")
 
 
 async def run_flow_async(
-    http: httpx.AsyncClient, flow: Generator[Step, HttpResponse | None, T]
+    http: httpx.AsyncClient,
+    flow: Generator[Step, HttpResponse | None, T],
+    *,
+    observe: Callable[[str], None] | None = None,
 ) -> T:
-    """Drive a pure request/response flow (``connect_flow``) with an async httpx client."""
+    """Drive a pure request/response flow (``connect_flow``) with an async httpx client.
+
+    ``observe(url)`` is called before each request (the credential guard learns the app's
+    origin from it).
+    """
     reply: HttpResponse | None = None
     try:
         while True:
@@ -92,6 +97,8 @@ async def run_flow_async(
                 reply = None
                 continue
             assert isinstance(step, HttpRequest)
+            if observe is not None:
+                observe(step.url)
             try:
                 response = await http.request(
                     step.method, step.url, headers=dict(step.headers), data=step.form
@@ -442,13 +449,14 @@ class TrioShell:
         url = self._conn.root.replace("http", "ws", 1) + action.path
         sid = action.stream_id
         headers = [(k.encode(), v.encode()) for k, v in self._conn.headers.items()]
+        # the jar holds the app's cookies only (CredentialGuard)
         cookies = "; ".join(f"{c.name}={c.value}" for c in self._http.cookies.jar)
         if cookies:
             headers.append((b"cookie", cookies.encode()))
         try:
             async with open_websocket_url(
                 url,
-                ssl_context=self._ssl_context() if url.startswith("wss:") else None,
+                ssl_context=ssl_context(self._verify) if url.startswith("wss:") else None,
                 extra_headers=headers,
                 max_message_size=self._machine.config.max_event_size,
                 connect_timeout=10.0,
@@ -475,7 +483,7 @@ class TrioShell:
                         nursery.cancel_scope.cancel()  # the sender waits forever otherwise
         except ConnectionRejected as rejected:
             if not reader.closed:
-                error = _ws_rejected(rejected.status_code, rejected.body)
+                error = ws_rejected(rejected.status_code, rejected.body)
                 self.feed(self._machine.receive_stream_error, sid, error)
         except Exception as exc:
             if not reader.closed:
@@ -497,13 +505,6 @@ class TrioShell:
                         transport_error(exc, "Sending on the websocket"),
                     )
                 return
-
-    def _ssl_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        if not self._verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -538,17 +539,6 @@ class TrioShell:
         nursery.cancel_scope.cancel()
         with trio.CancelScope(shield=True):  # run() only needs to unwind; never blocks long
             await self._finished.wait()
-
-
-def _ws_rejected(status: int, body: bytes | None) -> GradioClientError:
-    """A refused websocket handshake, the way ``_sync_ws`` reports it."""
-    if status in (401, 403):
-        return AuthenticationError(
-            f"The server refused the websocket (HTTP {status}): log in first."
-        )
-    return HTTPStatusError(
-        f"The websocket handshake failed with HTTP {status}.", status, body or b""
-    )
 
 
 __all__ = ["TrioShell", "run_flow_async"]

@@ -101,11 +101,7 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 #: (scenario, version, client kind) -> a race that fails some live runs only (recordings
 #: are kept from passing runs, so replays never see it).
-FLAKY: dict[tuple[str, str, str], str] = {
-    ("many", "4.0.2", "sync"): "thread_shell._Reader.close shuts down the socket of a stream "
-    "whose connection may already be back in httpx's pool: a later request on it fails with "
-    "'Server disconnected without sending a response'",
-}
+FLAKY: dict[tuple[str, str, str], str] = {}
 
 
 class Facade(Protocol):

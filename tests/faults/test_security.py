@@ -110,8 +110,6 @@ async def test_token_is_sent_to_the_app_only(kind: str, proxy: FaultProxy, forei
         assert leaked(server) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the app's login cookies are sent to another port "
-                   "of the app's host (httpx's cookie jar ignores ports); see docs/reliability.md, bug 4")
 async def test_login_cookies_are_sent_to_the_app_only(kind: str, gradio_auth_app: str, foreign: list[FaultProxy], tmp_path: Path) -> None:
     with FaultProxy(gradio_auth_app) as proxy:
         refs = [{"path": f"{f.url}evil.txt", "url": f"{f.url}evil.txt", "meta": FILE_META}
@@ -126,8 +124,6 @@ async def test_login_cookies_are_sent_to_the_app_only(kind: str, gradio_auth_app
     assert leaked(foreign[1]) == [], "cookies of 127.0.0.1:<app port> went to 127.0.0.1:<other port>"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: httpx strips only Authorization on a cross-origin "
-                   "redirect; x-hf-authorization follows it; see docs/reliability.md, bug 3")
 async def test_redirect_off_the_app_drops_the_token(kind: str, proxy: FaultProxy, foreign: list[FaultProxy], tmp_path: Path) -> None:
     """The app's own file route redirects to another host (a CDN, or a hostile app): the
     download follows the redirect, but the credentials must not."""
@@ -163,9 +159,6 @@ async def test_server_paths_are_never_read_locally(kind: str, proxy: FaultProxy,
     assert _OPENED == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a file reference the server returned (it has a "
-                   "url) is uploaded from the local disk when passed back as an input; see "
-                   "docs/reliability.md, bug 5")
 async def test_returned_reference_passed_back_is_not_read(kind: str, proxy: FaultProxy, secret_file: Path, tmp_path: Path) -> None:
     """Chaining: the caller passes an output (downloads off) straight back as an input.  A
     hostile app made that output name a local file; the client must send the reference
