@@ -192,8 +192,29 @@ def client_options(
             raise ValueError(f"download_files must be a directory: {folder!r}")
         download_dir = os.path.abspath(folder)
     if token is None and not is_url(src):
-        token = os.environ.get("HF_TOKEN") or None
+        token = saved_token()
     return Options(src, token, download_dir, ignored.get("oauth_token"))
+
+
+def saved_token() -> str | None:
+    """The user's Hugging Face token, found where huggingface_hub looks: ``$HF_TOKEN``, then
+    the file ``huggingface-cli login`` writes (``$HF_TOKEN_PATH``, else ``$HF_HOME/token``,
+    else ``~/.cache/huggingface/token``).  Used for Space ids only: a URL gets a token only
+    when one is passed."""
+    token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
+    if token:
+        return token.strip()
+    path = os.environ.get("HF_TOKEN_PATH")
+    if not path:
+        home = os.environ.get("HF_HOME") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "huggingface"
+        )
+        path = os.path.join(home, "token")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
 
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}

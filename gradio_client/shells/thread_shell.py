@@ -92,24 +92,32 @@ def run_flow(
 
 
 class _Pool:
-    """Worker threads for blocking calls and timers, started on demand, capped."""
+    """Worker threads for blocking calls and timers, started on demand, capped.
+
+    Short tasks (a join, a cancel, a timer) take a millisecond or two on a keep-alive
+    connection, so one thread serves them in turn.  A further thread, up to ``max_workers``,
+    starts only when every thread is busy with a long task (an upload, a download, a user
+    callback) and work is waiting: a big upload never holds up other jobs' joins, and a
+    burst of plain jobs runs on one thread.
+    """
 
     def __init__(self, max_workers: int, name: str) -> None:
         self._max = max(1, max_workers)
         self._name = name
         self._cv = threading.Condition()
-        self._tasks: deque[Callable[[], None]] = deque()
+        self._tasks: deque[tuple[Callable[[], None], bool]] = deque()
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self._threads: list[threading.Thread] = []
         self._idle = 0
+        self._long = 0  # threads running a long task now
         self._closed = False
 
-    def submit(self, fn: Callable[[], None]) -> None:
+    def submit(self, fn: Callable[[], None], *, long: bool = False) -> None:
         with self._cv:
             if self._closed:
                 return
-            self._tasks.append(fn)
+            self._tasks.append((fn, long))
             self._wake_locked()
 
     def call_at(self, when: float, fn: Callable[[], None]) -> None:
@@ -120,7 +128,8 @@ class _Pool:
             self._wake_locked()
 
     def _wake_locked(self) -> None:
-        if self._idle == 0 and len(self._threads) < self._max:
+        threads = len(self._threads)
+        if self._idle == 0 and threads < self._max and self._long >= threads:
             thread = threading.Thread(
                 target=self._run, name=f"{self._name}-{len(self._threads)}", daemon=True
             )
@@ -133,6 +142,7 @@ class _Pool:
         while True:
             with self._cv:
                 task = None
+                long = False
                 while task is None:
                     if self._closed:
                         return
@@ -140,17 +150,25 @@ class _Pool:
                     if self._timers and self._timers[0][0] <= now:
                         task = heapq.heappop(self._timers)[2]
                     elif self._tasks:
-                        task = self._tasks.popleft()
+                        task, long = self._tasks.popleft()
                         self._cv.notify_all()  # close() may be waiting for the queue
                     else:
                         timeout = self._timers[0][0] - now if self._timers else None
                         self._idle += 1
                         self._cv.wait(timeout)
                         self._idle -= 1
+                if long:
+                    self._long += 1
+                    if self._tasks or self._timers:
+                        self._wake_locked()  # what waits behind this task may need a thread
             try:
                 task()
             except Exception:  # pragma: no cover - tasks report their own errors
                 log.exception("gradio_client: a background task failed")
+            finally:
+                if long:
+                    with self._cv:
+                        self._long -= 1
 
     @property
     def thread_count(self) -> int:
@@ -161,7 +179,7 @@ class _Pool:
         with self._cv:
             self._timers.clear()
             if linger > 0 and self._tasks:
-                self._tasks.append(self._stop)
+                self._tasks.append((self._stop, False))
                 self._cv.notify_all()
                 deadline = time.monotonic() + linger
                 while self._tasks and not self._closed:
@@ -502,8 +520,8 @@ class ThreadShell:
     # ------------------------------------------------------------------ lifecycle
 
     def submit_io(self, fn: Callable[[], None]) -> None:
-        """Run blocking work (uploads, downloads, callbacks) on the pool."""
-        self._pool.submit(fn)
+        """Run long blocking work (uploads, downloads, callbacks) on the pool."""
+        self._pool.submit(fn, long=True)
 
     @property
     def thread_count(self) -> int:

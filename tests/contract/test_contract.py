@@ -314,3 +314,21 @@ async def test_building_space_is_waited_for(kind: str, gradio_app: str, hub: Any
         assert await app.predict("built", api_name="/echo") == "built"
     finally:
         await app.close()
+
+
+async def test_private_space_uses_the_saved_token(
+    kind: str, gradio_app: str, hub: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The token `huggingface-cli login` saved is used for Space ids, as huggingface_hub
+    does; never for a plain URL."""
+    hub.add_space("acme/mine", host=gradio_app.rstrip("/"), private=True, token="hf_saved")
+    saved = tmp_path / "hf_home" / "token"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text("hf_saved\n")
+    app = await FACADES[kind].connect("acme/mine")
+    await app.close()
+    sent = [r for r in hub.requests if r.path.startswith("/api/spaces/acme/mine")]
+    assert sent and all(r.headers.get("authorization") == "Bearer hf_saved" for r in sent)
+    monkeypatch.setenv("HF_TOKEN", "hf_from_env")  # the environment comes first
+    with pytest.raises(SpaceError, match="token"):
+        await FACADES[kind].connect("acme/mine")

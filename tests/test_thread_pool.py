@@ -1,0 +1,64 @@
+"""The thread shell's worker pool: one thread for short work, more only behind long work."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from gradio_client import Client
+from gradio_client.shells.thread_shell import _Pool
+
+
+def test_short_tasks_share_one_thread() -> None:
+    pool = _Pool(4, "test")
+    done = threading.Semaphore(0)
+    for _ in range(200):
+        pool.submit(done.release)
+    for _ in range(200):
+        assert done.acquire(timeout=10)
+    assert pool.thread_count == 1
+    pool.close()
+
+
+def test_a_long_task_does_not_hold_up_short_ones() -> None:
+    pool = _Pool(2, "test")
+    release, short_done = threading.Event(), threading.Event()
+    started = threading.Event()
+
+    def upload() -> None:
+        started.set()
+        release.wait(10)
+
+    pool.submit(upload, long=True)
+    assert started.wait(10)
+    pool.submit(short_done.set)
+    assert short_done.wait(10), "a join waited behind an upload"
+    assert pool.thread_count == 2
+    release.set()
+    pool.close()
+
+
+def test_the_cap_holds_even_behind_long_tasks() -> None:
+    pool = _Pool(1, "test")
+    release, later = threading.Event(), threading.Event()
+    pool.submit(lambda: release.wait(10), long=True)
+    pool.submit(later.set)
+    assert pool.thread_count == 1
+    release.set()
+    assert later.wait(10)
+    pool.close()
+
+
+def test_a_burst_of_plain_jobs_runs_on_four_threads_at_most(gradio_app: str) -> None:
+    """Main thread, session stream reader, heartbeat reader, one pool worker."""
+    before = threading.active_count()
+    peak = 0
+    with Client(gradio_app, verbose=False) as client:
+        jobs: list[Any] = [client.submit(f"m{i}", api_name="/echo") for i in range(150)]
+        for job in jobs:
+            peak = max(peak, client.thread_count)
+            job.result(timeout=120)
+        assert [job.result() for job in jobs] == [f"m{i}" for i in range(150)]
+        peak = max(peak, client.thread_count)
+    assert peak <= 3, f"{peak} client threads"
+    assert threading.active_count() <= before + 3
