@@ -19,13 +19,14 @@ import http.cookiejar
 import os
 import ssl
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple, Optional
 
 import httpx
 import msgspec
 
 from .. import _files
+from ..protocol.actions import Action
 from ..protocol.api import AppConfig, Endpoint, build_data, info_dict, render_api
 from ..protocol.connect import Connection, HttpResponse, is_url, same_origin
 from ..protocol.errors import (
@@ -37,7 +38,43 @@ from ..protocol.errors import (
     LocalProtocolError,
     TransportError,
 )
+from ..protocol.machine import QueueMachine
 from ..protocol.status import StatusUpdate
+
+
+class ShellBase:
+    """What both shells do the same way around their own ``feed`` and clock."""
+
+    _machine: QueueMachine
+
+    def _now(self) -> float:
+        raise NotImplementedError
+
+    def feed(self, method: Callable[..., list[Action]], *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def submit(
+        self,
+        register: Callable[[int], None],
+        fn_index: int,
+        data: list[Any],
+        *,
+        timeout: float | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> int:
+        """Submit a job; ``register(job_id)`` runs before any of its actions is performed."""
+        ids: list[int] = []
+
+        def call() -> list[Action]:
+            job, actions = self._machine.submit(
+                fn_index, data, now=self._now(), timeout=timeout, extra=extra
+            )
+            register(job)
+            ids.append(job)
+            return actions
+
+        self.feed(call)
+        return ids[0]
 
 
 class Prepared(NamedTuple):

@@ -49,7 +49,7 @@ from ..protocol.actions import (
 )
 from ..protocol.connect import Connection, HttpRequest, HttpResponse, Sleep, Step
 from ..protocol.machine import QueueMachine
-from ._common import http_response, ssl_context, transport_error
+from ._common import ShellBase, http_response, ssl_context, transport_error
 
 log = logging.getLogger("gradio_client")
 
@@ -233,7 +233,7 @@ class _Reader:
                 pass
 
 
-class ThreadShell:
+class ThreadShell(ShellBase):
     """Performs a ``QueueMachine``'s actions with httpx.Client and threads."""
 
     def __init__(
@@ -279,28 +279,8 @@ class ThreadShell:
             self._draining = True
         self._drain()
 
-    def submit(
-        self,
-        register: Callable[[int], None],
-        fn_index: int,
-        data: list[Any],
-        *,
-        timeout: float | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> int:
-        """Submit a job; ``register(job_id)`` runs before any of its actions can be seen."""
-
-        def call() -> list[Action]:
-            job, actions = self._machine.submit(
-                fn_index, data, now=time.monotonic(), timeout=timeout, extra=extra
-            )
-            register(job)
-            ids.append(job)
-            return actions
-
-        ids: list[int] = []
-        self.feed(call)
-        return ids[0]
+    def _now(self) -> float:
+        return time.monotonic()
 
     def _drain(self) -> None:
         while True:

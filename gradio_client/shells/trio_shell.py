@@ -65,7 +65,7 @@ from ..protocol.actions import (
 )
 from ..protocol.connect import Connection, HttpRequest, HttpResponse, Sleep, Step
 from ..protocol.machine import QueueMachine
-from ._common import http_response, ssl_context, transport_error, ws_rejected
+from ._common import ShellBase, http_response, ssl_context, transport_error, ws_rejected
 
 log = logging.getLogger("gradio_client")
 
@@ -173,7 +173,7 @@ class _Turns:
             event.set()
 
 
-class TrioShell:
+class TrioShell(ShellBase):
     """Performs a ``QueueMachine``'s actions with httpx.AsyncClient on trio."""
 
     def __init__(
@@ -269,28 +269,8 @@ class TrioShell:
         finally:
             self._draining = False
 
-    def submit(
-        self,
-        register: Callable[[int], None],
-        fn_index: int,
-        data: list[Any],
-        *,
-        timeout: float | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> int:
-        """Submit a job; ``register(job_id)`` runs before any of its actions is performed."""
-
-        def call() -> list[Action]:
-            job, actions = self._machine.submit(
-                fn_index, data, now=trio.current_time(), timeout=timeout, extra=extra
-            )
-            register(job)
-            ids.append(job)
-            return actions
-
-        ids: list[int] = []
-        self.feed(call)
-        return ids[0]
+    def _now(self) -> float:
+        return trio.current_time()
 
     def _drain(self) -> None:
         while self._queue:
