@@ -40,8 +40,10 @@ async def test_server_killed_mid_job(kind: str, own_server: RunningApp, tmp_path
     ConnectionLostError, once; queued jobs of the session too."""
     async with connected(kind, own_server.url, tmp_path) as app:
         running = await app.submit(60, api_name="/slow")
-        queued = await app.submit(1, api_name="/slow")
+        # (submitted back to back, either join may reach the server first: wait in turn)
         await wait_for(lambda: running.status().code is Status.PROCESSING, "the job to start")
+        queued = await app.submit(1, api_name="/slow")
+        await wait_for(lambda: queued.status().code is Status.IN_QUEUE, "the second job to queue")
         killed = time.monotonic()
         os.killpg(own_server.process.pid, signal.SIGKILL)
         error = await ends_once(running, ConnectionLostError, timeout=60)
