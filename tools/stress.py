@@ -39,7 +39,8 @@ def _reexec_with_dev_python() -> None:
     except ImportError:
         cache = Path(os.environ.get("GCX_CACHE") or Path.home() / ".cache" / "gcx")
         for candidate in sorted(cache.glob("dev*/bin/python")):
-            if candidate.exists() and Path(sys.executable).resolve() != candidate.resolve():
+            # (a venv's python is a symlink to the base interpreter: compare the venvs)
+            if candidate.exists() and Path(sys.prefix).resolve() != candidate.parent.parent.resolve():
                 os.execv(str(candidate), [str(candidate), *sys.argv])
         sys.exit("stress.py needs the dev virtualenv (python3 tools/run.py test builds it)")
 
