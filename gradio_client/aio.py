@@ -260,27 +260,28 @@ class AsyncJob:
         self._log.append(update)
         self._notify()
 
-    def _add_output(self, data: list[Any]) -> None:
+    def _shaped(self, data: list[Any]) -> Any:
+        """The caller's value of an output; ``_MISSING`` if the job ended (or ends now,
+        when the output does not fit the endpoint)."""
         if self._ended:
-            return
+            return _MISSING
         try:
-            value = outputs_value(self._endpoint, data)
+            return outputs_value(self._endpoint, data)
         except GradioClientError as exc:
             self._finish(error=exc)
-            return
-        self._outputs.append(value)
-        self._log.append(OutputUpdate(outputs=value, time=datetime.datetime.now()))
-        self._notify()
+            return _MISSING
+
+    def _add_output(self, data: list[Any]) -> None:
+        value = self._shaped(data)
+        if value is not _MISSING:
+            self._outputs.append(value)
+            self._log.append(OutputUpdate(outputs=value, time=datetime.datetime.now()))
+            self._notify()
 
     def _succeed(self, data: list[Any]) -> None:
-        if self._ended:
-            return
-        try:
-            value = outputs_value(self._endpoint, data)
-        except GradioClientError as exc:
-            self._finish(error=exc)
-            return
-        self._finish(value=value)
+        value = self._shaped(data)
+        if value is not _MISSING:
+            self._finish(value=value)
 
     def _finish(
         self,
@@ -641,11 +642,6 @@ class AsyncClient(ClientBase):
         """The client stopped: whatever did not end yet ends now, as cancelled."""
         for job in list(self._pending):
             job._finish(cancelled="the client was closed")
-
-    def _needs_io(self, data: list[Any]) -> bool:
-        return self._download_dir is not None and bool(
-            _files.output_files(data, self._conn.config.protocol)
-        )
 
     async def _download(self, data: list[Any]) -> list[Any]:
         """Fetch every output file of ``data`` into the download folder (streamed)."""

@@ -170,10 +170,10 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
             self._run_ordered(lambda: self._add_status(stamp(action.update)), io=False)
         elif isinstance(action, EmitOutput):
             io = self._client._needs_io(action.data)
-            self._run_ordered(lambda: self._add_output(action.data), io=io)
+            self._run_ordered(lambda: self._add_output(action.data, io), io=io)
         elif isinstance(action, JobSucceeded):
             io = self._client._needs_io(action.data)
-            self._run_ordered(lambda: self._succeed(action.data), io=io)
+            self._run_ordered(lambda: self._succeed(action.data, io), io=io)
         elif isinstance(action, JobFailed):
             self._run_ordered(lambda: self._finish(error=action.error), io=False)
         elif isinstance(action, JobCancelled):
@@ -220,9 +220,9 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
             self._events.append(update)
             self._cond.notify_all()
 
-    def _add_output(self, data: list[Any]) -> None:
+    def _add_output(self, data: list[Any], io: bool) -> None:
         try:
-            value = self._client._finish_value(self._endpoint, data)
+            value = self._client._finish_value(self._endpoint, data, io)
         except Exception as exc:  # typed errors; a disk error saving a download is FileError
             self._finish(error=exc, local=True)
             return
@@ -233,9 +233,9 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
             self._events.append(OutputUpdate(outputs=value))
             self._cond.notify_all()
 
-    def _succeed(self, data: list[Any]) -> None:
+    def _succeed(self, data: list[Any], io: bool) -> None:
         try:
-            value = self._client._finish_value(self._endpoint, data)
+            value = self._client._finish_value(self._endpoint, data, io)
         except Exception as exc:
             self._finish(error=exc, local=True)
             return
@@ -498,13 +498,9 @@ class Client(ClientBase):
             # run it: cancelling it there tells the server (a no-op if it ended there too).
             self._shell.feed(self._machine.cancel, job_id, now=time.monotonic())
 
-    def _needs_io(self, data: list[Any]) -> bool:
-        return self._download_dir is not None and bool(
-            _files.output_files(data, self._conn.config.protocol)
-        )
-
-    def _finish_value(self, endpoint: Endpoint, data: list[Any]) -> Any:
-        if self._download_dir is not None:
+    def _finish_value(self, endpoint: Endpoint, data: list[Any], io: bool) -> Any:
+        """The caller's value of an output; ``io``: it has files to download first."""
+        if io:
             data = self._download(data)
         return outputs_value(endpoint, data)
 

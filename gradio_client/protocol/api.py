@@ -982,6 +982,24 @@ def map_files(
         raise RemoteProtocolError("a value is nested too deeply to search for files") from None
 
 
+def has_files(value: Any, protocol: str, *, inputs: bool = False) -> bool:
+    """Whether ``map_files`` would find a file reference in ``value``.
+
+    The per-output check of the clients: it stops at the first reference and builds
+    nothing, where ``map_files`` rebuilds every container it enters.
+    """
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if is_file_reference(node, protocol, inputs=inputs):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return False
+
+
 # =============================================================================== view_api
 
 

@@ -27,7 +27,7 @@ import msgspec
 
 from .. import _files
 from ..protocol.actions import Action
-from ..protocol.api import AppConfig, Endpoint, build_data, info_dict, render_api
+from ..protocol.api import AppConfig, Endpoint, build_data, has_files, info_dict, render_api
 from ..protocol.connect import Connection, HttpResponse, is_url, same_origin
 from ..protocol.errors import (
     AuthenticationError,
@@ -386,6 +386,11 @@ class ClientBase:
     """The read-only surface shared by ``Client`` and ``AsyncClient``."""
 
     _conn: Connection
+    _download_dir: str | None
+
+    def _needs_io(self, data: list[Any]) -> bool:
+        """Whether an output has files to download (a walk that stops at the first)."""
+        return self._download_dir is not None and has_files(data, self._conn.config.protocol)
 
     @property
     def src(self) -> str:

@@ -20,6 +20,7 @@ from gradio_client.protocol.api import (
     info_dict,
     info_from_config,
     is_file_reference,
+    has_files,
     map_files,
     outputs_value,
     parse_config,
@@ -169,6 +170,7 @@ def test_captured_app_on_every_version(folder: Path) -> None:
     found: list[Any] = []
     map_files(outputs["files"], found.append, config.protocol)
     assert len(found) == (1 if config.protocol == "ws" else 2)  # 3.x images are base64 text
+    assert has_files(outputs["files"], config.protocol)
     if isinstance(outputs["as_json"], list) and isinstance(outputs["as_json"][0], dict):
         if "meta" not in outputs["as_json"][0]:  # 4.21 itself turned it into a FileData
             assert map_files(outputs["as_json"], found.append, config.protocol) == outputs["as_json"]
@@ -730,6 +732,10 @@ def test_map_files_walks_containers_and_shares_the_rest() -> None:
     assert value["a"][0][0] == {"path": "f", "meta": META}  # input untouched
     untouched = [keep, ("t",)]
     assert map_files(untouched, lambda ref: 1 / 0, "sse_v3") is untouched
+    assert has_files(value, "sse_v3") and not has_files(untouched, "sse_v3")
+    assert has_files({"path": "f", "meta": META}, "sse_v3")
+    assert not has_files([{"path": "x"}], "sse_v3")  # a gr.JSON value, not a file
+    assert has_files([{"path": "x", "url": "u"}], "sse_v2")  # untagged 4.x FileData
 
 
 def test_map_files_does_not_search_inside_results_or_files() -> None:
