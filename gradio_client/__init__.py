@@ -29,28 +29,36 @@ from .protocol.messages import ProgressUnit
 from .protocol.status import OutputUpdate, Status, StatusUpdate
 
 if TYPE_CHECKING:
+    from . import exceptions, utils
     from .aio import AsyncClient, AsyncJob
+    from .data_classes import FileData
 
 __version__ = "0.1.0"
 
 # ``AsyncClient`` and ``AsyncJob`` load trio, which would double the import time of
 # ``import gradio_client`` for programs that never use it: they are imported on first use.
-_LAZY = {"AsyncClient": "aio", "AsyncJob": "aio"}
+# Likewise the official client's names that only code written for it uses: ``FileData``, and
+# the modules ``utils`` and ``exceptions`` (the official package imports them, so code reaches
+# them as attributes after a bare ``import gradio_client``).
+_LAZY = {"AsyncClient": "aio", "AsyncJob": "aio", "FileData": "data_classes"}
+_LAZY_MODULES = {"utils", "exceptions", "data_classes", "documentation", "snippet"}
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(f".{module}", __name__), name)
+    if name in _LAZY_MODULES:
+        value = import_module(f".{name}", __name__)
+    elif name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _LAZY_MODULES)
 
 
 __all__ = [
@@ -60,6 +68,7 @@ __all__ = [
     "AuthenticationError",
     "CancelledError",
     "Client",
+    "FileData",
     "GradioClientError",
     "Job",
     "OutputUpdate",

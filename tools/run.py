@@ -111,6 +111,16 @@ GRADIO_ENVS: dict[str, dict[str, list[str]]] = {
         "uninstall": ["httpx2", "httpcore2"],
     },
 }
+# A "-ours" env is the base gradio version with the OFFICIAL gradio_client uninstalled and this
+# checkout installed in its place ("then": pip install arguments run last, {ROOT} = this checkout;
+# editable, so the env always runs the checkout's code).  tests/dropin/ checks gradio on it.
+GRADIO_ENVS["6.31.0-ours"] = {
+    "requirements": ["gradio==6.31.0", "msgspec==0.22.0", "trio==0.35.0", "trio-websocket==0.12.2",
+                     "wsproto==1.3.2", "pytest==9.2.0", "pytest-trio==0.8.0", "hypothesis==6.170.17"],
+    "uninstall": ["gradio_client"],
+    "then": ["--no-deps", "-e", "{ROOT}"],
+}
+DROPIN_GRADIO = "6.31.0-ours"
 ALIASES = {"6": "6.31.0", "5": "5.50.0", "5.x": "5.50.0", "4": "4.44.1", "3": "3.50.2"}
 
 
@@ -214,8 +224,13 @@ def resolve_version(v: str) -> str:
     return v
 
 
+def base_version(version: str) -> str:
+    """The gradio version of an env name ("6.31.0-ours" -> "6.31.0")."""
+    return version.split("-", 1)[0]
+
+
 def pins_file(version: str) -> Path:
-    return PINS_DIR / f"gradio-{version}.txt"
+    return PINS_DIR / f"gradio-{base_version(version)}.txt"
 
 
 def marker_text(version: str) -> str:
@@ -223,6 +238,8 @@ def marker_text(version: str) -> str:
     lines = [f"# gradio env {version} ({PY_TAG}); written by tools/run.py after a successful install"]
     lines += spec["requirements"]
     lines += [f"uninstall: {name}" for name in spec.get("uninstall", [])]
+    if spec.get("then"):
+        lines.append("then: " + " ".join(spec["then"]).format(ROOT=ROOT))
     pins = pins_file(version)
     if pins.exists():
         digest = hashlib.sha256(pins.read_bytes()).hexdigest()[:16]
@@ -238,6 +255,8 @@ def freeze(venv: Path) -> list[str]:
 
 def write_pins(version: str) -> None:
     """Record a working env's full package set as its constraints file (tools/pins/)."""
+    if base_version(version) != version:
+        raise SystemExit(f"[run.py] {version} uses the pins of gradio {base_version(version)}; freeze that")
     venv = gradio_venv(version)
     PINS_DIR.mkdir(exist_ok=True)
     header = (f"# Every package of a working gradio {version} env ({PY_TAG}), used as pip constraints\n"
@@ -297,9 +316,9 @@ def ensure_gradio(version: str, rebuild: bool = False) -> Path:
     with locked(venv.name):
         if not rebuild and python_runs(python):
             have = marker.read_text() if marker.exists() else None
-            if have == want and installed_version(python, "gradio") == version:
+            if have == want and installed_version(python, "gradio") == base_version(version):
                 return python
-            if have is None and import_gradio(python) == version:
+            if have is None and import_gradio(python) == base_version(version):
                 # Built by hand before this script existed (or its marker was lost): adopt it.
                 say(f"adopting existing {venv} (import gradio works); writing its marker")
                 marker.write_text(want)
@@ -319,8 +338,10 @@ def build_gradio(version: str, venv: Path) -> None:
     pip_check(venv, "install", *constraints, *spec["requirements"])
     if spec.get("uninstall"):
         pip_check(venv, "uninstall", "-y", *spec["uninstall"])
+    if spec.get("then"):
+        pip_check(venv, "install", *[a.format(ROOT=ROOT) for a in spec["then"]])
     got = import_gradio(vpython(venv))
-    if got != version:
+    if got != base_version(version):
         raise SystemExit(f"[run.py] gradio {version} env built but `import gradio` gave {got!r}")
     elapsed = time.monotonic() - t0
     (venv / BUILD_INFO).write_text(json.dumps(
@@ -381,8 +402,10 @@ def cmd_test(args: list[str]) -> int:
     # Extra gradio versions for cross-version tests: GCX_TEST_GRADIO_VERSIONS="4.44.1 3.50.2"
     for v in os.environ.get("GCX_TEST_GRADIO_VERSIONS", "").split():
         ensure_gradio(v)
+    dropin_python = ensure_gradio(DROPIN_GRADIO)  # tests/dropin/: gradio on this package
     say(f"environments ready in {time.monotonic() - t0:.0f} s")
     env = child_env(gradio_python)
+    env["GCX_DROPIN_PYTHON"] = str(dropin_python)
 
     rc = run([dev, "-m", "coverage", "run", "-m", "pytest", *args], cwd=ROOT, env=env)
     if rc == 5:
