@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from . import _files, _official
+from . import _files
 from .errors import CancelledError
 from .protocol.actions import (
     Action,
@@ -34,14 +34,7 @@ from .protocol.actions import (
 from ._files import DEFAULT_TEMP_DIR as DEFAULT_TEMP_DIR  # the official module-level name
 from .protocol.api import Endpoint as Endpoint  # gradio: `from gradio_client.client import Endpoint`
 from .protocol.api import outputs_value
-from .protocol.connect import (
-    DEFAULT_HUB,
-    DEFAULT_LIMITS,
-    Connection,
-    Limits,
-    connect_flow,
-    machine_config,
-)
+from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config
 from .protocol.errors import GradioClientError, LocalProtocolError
 from .protocol.machine import QueueMachine
 from .protocol.status import OutputUpdate, Status, StatusUpdate
@@ -72,8 +65,7 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
     ``result(timeout)`` waits for the final value (for generators, the last one);
     ``status()`` is the latest ``StatusUpdate``; ``updates()`` every one so far;
     ``outputs()`` every intermediate output so far; iterating yields outputs as they come
-    and stops when the job ends, whatever the outcome (as the official client's does: a
-    failed job's error is raised by ``result()``, not by the loop).
+    and stops when the job ends (raising the job's error if it failed).
     """
 
     def __init__(self, client: Client, endpoint: Endpoint) -> None:
@@ -121,11 +113,6 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         except concurrent.futures.CancelledError:
             return CancelledError(f"The job was {self._cancel_reason}.")
 
-    def running(self) -> bool:
-        """True from ``submit()`` until the job ends (uploading, queued or processing), as
-        the official client's job, whose future runs in its thread pool meanwhile."""
-        return not (self._ended or self.done())
-
     def cancel(self) -> bool:
         """Cancel the job, on the server too where it supports that.  False if it had ended."""
         with self._cond:
@@ -167,8 +154,16 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
                 value = self._outputs[self._counter]
                 self._counter += 1
                 return value
-        # Ended: a failure or a cancel ends the loop too; result() raises it.
+        error = self._error_if_failed()
+        if error is not None:
+            raise error
         raise StopIteration
+
+    def _error_if_failed(self) -> BaseException | None:
+        try:
+            return super().exception()
+        except concurrent.futures.CancelledError:
+            return None
 
     # ------------------------------------------------------------------ delivery
 
@@ -311,10 +306,6 @@ class Client(ClientBase):
         job_timeout: float | None = None,
         stream_read_timeout: float = 60.0,
         max_streams: int = 16,
-        max_response_size: int | None = DEFAULT_LIMITS.max_response_size,
-        max_message_size: int | None = DEFAULT_LIMITS.max_message_size,
-        max_download_size: int | None = DEFAULT_LIMITS.max_download_size,
-        connect_timeout: float | None = DEFAULT_LIMITS.connect_timeout,
         hf_token: str | None = None,
         space: str | None = None,
         **ignored: Any,
@@ -328,46 +319,22 @@ class Client(ClientBase):
         self.job_timeout = job_timeout
         hub = os.environ.get("HF_ENDPOINT") or DEFAULT_HUB
         guard = CredentialGuard(options.src, headers, hub)
-        self._limits = limits = Limits(
-            max_response_size=max_response_size,
-            max_message_size=max_message_size,
-            max_download_size=max_download_size,
-            connect_timeout=connect_timeout,
-        )
-        self._http = httpx.Client(
-            **http_kwargs(httpx_kwargs, ssl_verify, guard, asynchronous=False, limits=limits)
-        )
-        if "user-agent" not in {k.lower() for k in (httpx_kwargs or {}).get("headers") or {}}:
-            self._http.headers["user-agent"] = _official.USER_AGENT
+        self._http = httpx.Client(**http_kwargs(httpx_kwargs, ssl_verify, guard, asynchronous=False))
         guard_cookies(self._http, guard)
-        self._raw_config: list[bytes] = []
-        self._config: dict[str, Any] | None = None
         try:
             self._conn: Connection = run_flow(
                 self._http,
-                _official.record_config(
-                    connect_flow(
-                        options.src,
-                        token=options.token,
-                        auth=auth,
-                        headers={"user-agent": self._http.headers["user-agent"], **(headers or {})},
-                        hub=hub,
-                    ),
-                    self._raw_config,
+                connect_flow(
+                    options.src, token=options.token, auth=auth, headers=headers, hub=hub
                 ),
                 observe=guard.observe,
-                limits=limits,
             )
         except BaseException:
             self._http.close()
             raise
         self.session_hash = str(uuid.uuid4())
         self._machine = QueueMachine(
-            machine_config(
-                self._conn.config,
-                stream_read_timeout=stream_read_timeout,
-                max_event_size=limits.event_size,
-            ),
+            machine_config(self._conn.config, stream_read_timeout=stream_read_timeout),
             self.session_hash,
         )
         self._jobs: dict[int, Job] = {}  # by the machine's id
@@ -384,7 +351,6 @@ class Client(ClientBase):
             max_streams=max_streams,
             job_headers=lambda job: self._call_headers.get(job, {}),
             verify=ssl_verify,
-            limits=limits,
         )
         self._shell.feed(self._machine.start)
         if verbose:
@@ -442,7 +408,7 @@ class Client(ClientBase):
         if self._oauth_token is not None and prepared.endpoint.oauth_token:
             extra["oauth_token"] = self._oauth_token
         timeout = job_timeout if job_timeout is not None else self.job_timeout
-        call_headers = _official.zero_gpu_headers(self.space_id, _call_headers(headers))
+        call_headers = {"x-gradio-user": "api", **(headers or {})}
 
         def launch(data: list[Any]) -> None:
             def register(job_id: int) -> None:
@@ -508,61 +474,6 @@ class Client(ClientBase):
     def thread_count(self) -> int:
         """Threads this client runs now (readers and pool workers)."""
         return self._shell.thread_count
-
-    # ------------------------------------------------------------------ official names
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The app's config (``/config``) as a dict, e.g. ``client.config["dependencies"]``."""
-        if self._config is None:
-            self._config = _official.config_dict(self._raw_config[-1] if self._raw_config else None)
-        return self._config
-
-    @property
-    def app_version(self) -> Any:
-        """The server's Gradio version, a ``packaging.version.Version``."""
-        return _official.app_version(self._conn.config.version)
-
-    @property
-    def upload_url(self) -> str:
-        """Where files are uploaded, e.g. ``http://host:port/gradio_api/upload``."""
-        return self._conn.api_root + "/upload"
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The headers sent with every request to the app (user agent, token header, the
-        constructor's ``headers``); a live dict, as the official client's."""
-        headers = self._conn.headers
-        assert isinstance(headers, dict)
-        return headers
-
-    def add_zero_gpu_headers(self, headers: dict[str, str]) -> dict[str, str]:
-        """Add the ``x-ip-token`` of the Gradio request being served to ``headers`` (when
-        this runs inside a Gradio app calling a Space); returns ``headers``.  Jobs do this
-        by themselves."""
-        return _official.zero_gpu_headers(self.space_id, headers)
-
-    @classmethod
-    def duplicate(
-        cls,
-        from_id: str,
-        to_id: str | None = None,
-        token: str | None = None,
-        private: bool = True,
-        hardware: str | None = None,
-        secrets: dict[str, str] | None = None,
-        sleep_timeout: int = 5,
-        max_workers: int = 2,
-        verbose: bool = True,
-        **client_kwargs: Any,
-    ) -> Client:
-        """Duplicate a Hugging Face Space under your account (or ``to_id``) and connect to
-        the copy.  An existing copy is reused.  ``hardware`` defaults to the original's;
-        ``sleep_timeout`` (minutes) applies to upgraded hardware.  Uses ``HF_ENDPOINT``."""
-        space_id = _official.duplicate_space(
-            from_id, to_id, token, private, hardware, secrets, sleep_timeout, verbose
-        )
-        return cls(space_id, token=token, max_workers=max_workers, verbose=verbose, **client_kwargs)
 
     # ------------------------------------------------------------------ internals
 
@@ -654,13 +565,6 @@ class Client(ClientBase):
                 return
             uploaded[path] = _files.uploaded_ref(server_path, path, size, protocol)
         launch(_files.substitute_uploads(prepared.data, uploaded, protocol))
-
-
-def _call_headers(headers: dict[str, str] | None) -> dict[str, str]:
-    """A call's own headers; the client's ``x-gradio-user: api`` cannot be overridden."""
-    own = {k: v for k, v in (headers or {}).items() if k.lower() != "x-gradio-user"}
-    own["x-gradio-user"] = "api"
-    return own
 
 
 def _callbacks(
