@@ -46,7 +46,7 @@ def forbidden_imports(source: str) -> list[str]:
     return found
 
 
-MODULES = sorted(CORE.glob("*.py"))
+MODULES = sorted(CORE.rglob("*.py"))
 
 
 def test_core_has_modules() -> None:

@@ -55,12 +55,30 @@ join in flight they can belong to nobody and are dropped with a ``Notice``.
 
 The session stream.  It opens after the first join reply and stays open while the server
 keeps it.  When it ends (EOF, ``close_stream``, a transport error, an HTTP error status)
-and jobs of that session still wait, it is reopened; a reopen after a clean
-``close_stream`` goes at once, others back off exponentially.  A stream that delivered a
-message for a live job resets the count; after ``config.max_reconnects`` fruitless opens
-the waiting jobs fail with ``ConnectionLostError``.  ``unexpected_error`` without an
+and jobs of that session still wait, it is reopened.  ``unexpected_error`` without an
 ``event_id`` fails every waiting job of that session.  The machine never closes a live
 session stream on its own: the server routes new events of the session to it.
+
+Progress and the reopen budget.  Only a message that moves a job forward counts as
+progress: an output (``EmitOutput``) or the job's end.  Estimations, ``process_starts``,
+progress bars, logs, heartbeats and ``close_stream`` are advisory and never do.  Each
+waiting job counts the stream ends since its last progress ("stalls"); a job whose
+stalls pass ``config.max_reconnects`` (5) fails: with ``StalledStreamError`` (a
+``ConnectionLostError``: "the server kept closing the stream without progress") when the
+last stream ended by EOF or ``close_stream``, else with ``ConnectionLostError`` (the
+stream kept breaking), and the server is asked to cancel a stalled job.  A reopen goes at
+once only when the ended stream moved some job forward, or it ended cleanly and a job was
+named since the last reopen (the server may have closed the stream before it saw that
+join; both are bounded by the number of jobs); otherwise it backs off exponentially on the smallest stall count
+(``reconnect_base_delay`` 0.25 s doubling to ``reconnect_max_delay`` 8 s: 0.5, 1, 2, 4 s
+with the defaults).  A server that closes every stream after an estimation therefore gets
+6 stream GETs per job over about 7.5 s, then the job fails.
+
+Status history.  Advisory statuses (IN_QUEUE, PROCESSING, PROGRESS) are coalesced: one
+equal to a status the job got since its last progress (the last 16 remembered) is not
+emitted again.  LOG statuses are never coalesced (two equal toasts are two toasts).  On top
+of that every job gets at most ``config.max_status_updates`` (100,000) advisory statuses;
+later ones are dropped after one ``Notice``.  Terminal and output statuses always go out.
 
 Sibling cancel (a Gradio server quirk).  ``POST /cancel`` kills every *running* event of
 the same session and function, not only the one named; the victims never get a
@@ -68,9 +86,24 @@ completion.  So when a job is cancelled on the server, running siblings of the s
 function get ``config.cancel_grace`` seconds for their completion to arrive, after which
 they end with ``JobCancelled`` naming the cause.
 
-Unknown messages produce a ``Notice`` and change nothing.  A malformed message fails the
-job it names (``RemoteProtocolError``) if its ``event_id`` can be read, else it is only a
-``Notice``.  The stream is never torn down for one bad message.
+Unknown messages produce a ``Notice`` and change nothing.  An advisory field that cannot
+be read (a float or negative ``rank``, a huge ``eta``, a progress unit of the wrong type) is
+dropped with a ``Notice`` naming it; the job goes on (see ``messages.py``).  A message that
+cannot be decoded at all (bad JSON, nesting deeper than the decoder's recursion limit, a
+wrong-typed essential field: ``event_id``, ``success``, ``output.data``/``error``) is
+never a transport error: the stream is not torn down for it and nothing is reopened.
+
+* On a per-job stream (ws, sse v0) it fails that job with ``MalformedMessageError``.
+* On the session stream, when its ``event_id`` can be read (by the decoder, or from the
+  head of the text) it fails the job of that event; for an event a join in flight may
+  still claim, the failure waits in the early buffer and ends that job when it is named.
+* When the ``event_id`` cannot be read and the message's tag says it carried a result
+  (``process_generating``/``process_streaming``/``process_completed``), every job of the
+  session that could be its owner (waiting, or joining) fails with
+  ``MalformedMessageError``: one of them lost its result and the others cannot be told
+  apart, and waiting on would only end in the reopen budget or never.
+* Anything else without a readable ``event_id`` (not a JSON object, an unknown or advisory
+  tag) cannot have carried a result: a ``Notice`` only.
 
 Time.  ``submit(..., now, timeout)`` sets a deadline; ``next_deadline()`` tells the shell
 when to call ``tick(now)``.  ``now`` is any monotonic clock reading, in seconds.
@@ -113,6 +146,7 @@ from .errors import (
     RemoteProtocolError,
     ServerStoppedError,
     SessionNotFoundError,
+    StalledStreamError,
     TooManyRequestsError,
     TransportError,
     ValidationError,
@@ -136,9 +170,11 @@ from .messages import (
     SendHash,
     ServerStopped,
     UnexpectedError,
+    RESULT_TAGS,
     UnknownMessage,
-    decode_message,
+    decode_with_repairs,
     encode_json,
+    peek_header,
 )
 from .sse import SSEDecoder
 from .status import Status, StatusUpdate
@@ -165,7 +201,7 @@ class MachineConfig(msgspec.Struct, frozen=True, kw_only=True):
     unqueued_fns: frozenset[int] = frozenset()  # ws family: endpoints not on the queue
     heartbeat: bool = False  # keep GET /heartbeat/{session} open (config.connect_heartbeat)
     stream_read_timeout: float | None = 60.0  # server heartbeats every 15 s
-    max_reconnects: int = 5
+    max_reconnects: int = 5  # stream ends without progress a waiting job survives
     reconnect_base_delay: float = 0.25
     reconnect_max_delay: float = 8.0
     heartbeat_max_delay: float = 60.0
@@ -176,6 +212,7 @@ class MachineConfig(msgspec.Struct, frozen=True, kw_only=True):
     early_message_limit: int = 10_000
     tombstone_limit: int = 100_000
     error_body_limit: int = 64 * 1024
+    max_status_updates: int = 100_000  # advisory statuses per job
 
 
 class Phase(enum.IntEnum):
@@ -201,6 +238,9 @@ class _Job:
         "retries",
         "cancel_on_join",
         "desync",
+        "stalls",
+        "seen",
+        "advisories",
     )
 
     def __init__(
@@ -221,6 +261,9 @@ class _Job:
         self.retries = 0
         self.cancel_on_join = False  # ended while JOINING: cancel on the server when named
         self.desync = False  # a message may have been lost: later diffs have no base
+        self.stalls = 0  # session-stream ends since the job's last progress
+        self.seen: list[StatusUpdate] = []  # advisory statuses since the last progress
+        self.advisories = 0  # advisory statuses emitted
 
 
 class StreamKind(enum.Enum):
@@ -251,19 +294,19 @@ class _Stream:
         self.decoder = SSEDecoder(cap) if kind in (StreamKind.SESSION, StreamKind.JOB) else None
         self.status: int | None = None  # HTTP status once opened; None before
         self.error_body: list[bytes] | None = None  # collected when the status is an error
-        self.fruitful = False  # delivered something to a live job
+        self.fruitful = False  # moved a job forward (heartbeat: delivered anything)
         self.closing = False  # close_stream received
 
 
 class _Session:
     """Per session hash: its multiplexed stream and how often it failed to reopen."""
 
-    __slots__ = ("hash", "stream", "failures", "heartbeat", "heartbeat_failures", "joining")
+    __slots__ = ("hash", "stream", "fresh", "heartbeat", "heartbeat_failures", "joining")
 
     def __init__(self, session_hash: str) -> None:
         self.hash = session_hash
         self.stream: _Stream | None = None
-        self.failures = 0
+        self.fresh = False  # a job was named since the stream last ended
         self.heartbeat: _Stream | None = None
         self.heartbeat_failures = 0
         self.joining = 0  # jobs of this session whose event is not named yet
@@ -295,7 +338,7 @@ class QueueMachine:
         self._timed: dict[int, _Job] = {}  # jobs with a deadline or a grace deadline
         self._by_event: dict[str, _Job] = {}
         self._ended: dict[str, None] = {}  # tombstones, insertion-ordered for eviction
-        self._early: dict[str, list[KnownMessage]] = {}
+        self._early: dict[str, list[KnownMessage | MalformedMessageError]] = {}
         self._early_count = 0
         self._requests: dict[int, tuple[_Request, _Job | None]] = {}
         self._streams: dict[int, _Stream] = {}
@@ -531,7 +574,7 @@ class QueueMachine:
         self._stream_broken(
             stream,
             ConnectionLostError("The server ended the event stream before the job finished."),
-            clean=stream.closing,
+            clean=True,
             lost=lost,
         )
         return self._take()
@@ -569,15 +612,39 @@ class QueueMachine:
 
     def _on_text(self, stream: _Stream, text: str | bytes) -> None:
         try:
-            message = decode_message(text)
+            message, repairs = decode_with_repairs(text)
         except MalformedMessageError as exc:
-            job = stream.job or (self._by_event.get(exc.event_id) if exc.event_id else None)
-            if job is not None:
-                self._end(job, JobFailed(job=job.id, error=exc))
-            else:
-                self._notice(str(exc))
+            self._on_malformed(stream, text, exc)
             return
+        if repairs:
+            job = stream.job or self._by_event.get(message.event_id or "")
+            self._notice(
+                f"Ignored unreadable field(s) of a {message.__class__.__name__} message: "
+                + "; ".join(repairs),
+                job.id if job is not None else None,
+            )
         self._on_message(stream, message)
+
+    def _on_malformed(self, stream: _Stream, text: str | bytes, exc: MalformedMessageError) -> None:
+        """A message that cannot be decoded: see the module rules."""
+        job = stream.job
+        if job is None and exc.event_id is not None:
+            job = self._by_event.get(exc.event_id)
+            if job is None:
+                self._on_unclaimed(stream, exc.event_id, exc)
+                return
+        if job is not None:
+            self._end(job, JobFailed(job=job.id, error=exc))
+            return
+        tag, _ = peek_header(text)
+        if tag not in RESULT_TAGS:
+            self._notice(str(exc))
+            return
+        session = self._sessions[stream.session]
+        for victim in self._session_jobs(session, Phase.WAITING) + self._session_jobs(
+            session, Phase.JOINING
+        ):
+            self._end(victim, JobFailed(job=victim.id, error=exc))
 
     def _on_message(self, stream: _Stream, message: AnyMessage) -> None:
         if isinstance(message, UnknownMessage):
@@ -594,8 +661,12 @@ class QueueMachine:
                 self._on_unclaimed(stream, event_id, message)
                 return
         # A live job: _end unlinks a job from _by_event and closes its own stream.
-        stream.fruitful = True
+        self._dispatch(stream, job, message)
+
+    def _dispatch(self, stream: _Stream, job: _Job, message: KnownMessage) -> None:
         _HANDLERS[type(message)](self, stream, job, message)
+        if job.phase is Phase.DONE:
+            stream.fruitful = True  # an end is progress (bounded by the number of jobs)
 
     def _on_session_message(self, stream: _Stream, message: KnownMessage) -> None:
         if isinstance(message, CloseStreamMessage):
@@ -620,7 +691,9 @@ class QueueMachine:
         elif not isinstance(message, (Heartbeat, AliveCheck, Estimation)):
             self._notice(f"Ignored a {type(message).__name__} message without an event id.")
 
-    def _on_unclaimed(self, stream: _Stream, event_id: str, message: KnownMessage) -> None:
+    def _on_unclaimed(
+        self, stream: _Stream, event_id: str, message: KnownMessage | MalformedMessageError
+    ) -> None:
         if event_id in self._ended:
             return
         session = self._sessions[stream.session]
@@ -637,7 +710,7 @@ class QueueMachine:
     # Per-message handlers: (stream, live job, message) -> effects.
 
     def _on_estimation(self, stream: _Stream, job: _Job, msg: Estimation) -> None:
-        self._status(
+        self._advise(
             job,
             StatusUpdate(
                 code=Status.IN_QUEUE, rank=msg.rank, queue_size=msg.queue_size, eta=msg.rank_eta
@@ -650,6 +723,11 @@ class QueueMachine:
         self._out.append(SendWebSocket(stream_id=stream.id, text=text))
 
     def _on_send_data(self, stream: _Stream, job: _Job, msg: SendData) -> None:
+        if job.data is None:
+            # Servers ask once per event (Gradio 3.x/4.0-4.8 set the event's data on the
+            # first answer and never ask again); posting again would send null data.
+            self._notice("Ignored a second send_data: the job's data was already sent.", job.id)
+            return
         self._status(job, StatusUpdate(code=Status.SENDING_DATA))
         body = {"data": job.data, "fn_index": job.fn_index, "session_hash": job.session, **job.extra}
         if job.phase is Phase.JOINING:
@@ -668,13 +746,13 @@ class QueueMachine:
 
     def _on_process_starts(self, stream: _Stream, job: _Job, msg: ProcessStarts) -> None:
         job.running = True
-        self._status(job, StatusUpdate(code=Status.PROCESSING, eta=msg.eta))
+        self._advise(job, StatusUpdate(code=Status.PROCESSING, eta=msg.eta))
 
     def _on_progress(self, stream: _Stream, job: _Job, msg: Progress) -> None:
-        self._status(job, StatusUpdate(code=Status.PROGRESS, progress_data=msg.progress_data))
+        self._advise(job, StatusUpdate(code=Status.PROGRESS, progress_data=msg.progress_data))
 
     def _on_log(self, stream: _Stream, job: _Job, msg: Log) -> None:
-        self._status(
+        self._advise(
             job, StatusUpdate(code=Status.LOG, log=(msg.log, msg.level), log_details=msg)
         )
 
@@ -701,6 +779,9 @@ class QueueMachine:
                     self._end(job, JobFailed(job=job.id, error=exc))
                     return
             job.generated = data
+        stream.fruitful = True  # progress: see the module rules
+        job.stalls = 0
+        job.seen.clear()
         self._status(job, StatusUpdate(code=Status.ITERATING, success=True))
         self._out.append(EmitOutput(job=job.id, data=data))
 
@@ -757,7 +838,10 @@ class QueueMachine:
             for message in early:
                 if job.id not in self._jobs:  # an early message ended it
                     break
-                _HANDLERS[type(message)](self, stream, job, message)
+                if isinstance(message, MalformedMessageError):
+                    self._end(job, JobFailed(job=job.id, error=message))
+                else:
+                    self._dispatch(stream, job, message)
             return
         if job.phase is Phase.DONE:
             return
@@ -873,17 +957,29 @@ class QueueMachine:
         if not waiting:
             self._forget_session_if_idle(session)
             return
-        session.failures = 0 if stream.fruitful else session.failures + 1
-        if fatal or session.failures > self.config.max_reconnects:
-            if not fatal:
+        fresh, session.fresh = session.fresh, False
+        spent = []
+        for job in waiting:
+            job.stalls += 1
+            if fatal or job.stalls > self.config.max_reconnects:
+                spent.append(job)
+        if spent:
+            if clean and not fatal:
+                error = StalledStreamError(
+                    "The server kept closing the event stream without progress for the job: "
+                    f"{self.config.max_reconnects} reconnects brought no output and no result."
+                )
+            elif not fatal:
                 error = ConnectionLostError(
                     f"The event stream was lost and {self.config.max_reconnects} reconnects "
                     f"brought no news of the job ({error})."
                 )
-            for job in waiting:
+            for job in spent:
                 self._end(job, JobFailed(job=job.id, error=error))
-            self._forget_session_if_idle(session)
-            return
+            waiting = [job for job in waiting if job.phase is not Phase.DONE]
+            if not waiting:
+                self._forget_session_if_idle(session)
+                return
         if lost is not None and self._diffs:
             # A message was cut off.  If it was (or may have been) a generator output, the
             # diffs that follow it have no base to apply to.  Gradio writes "msg" first.
@@ -891,8 +987,9 @@ class QueueMachine:
             if tag is None or tag.group(1) == b"process_generating":
                 for job in waiting:
                     job.desync = True
-        quick = session.failures == 0 or (clean and session.failures == 1)
-        self._open_session_stream(session, 0.0 if quick else self._backoff(session.failures))
+        quick = stream.fruitful or (fresh and clean)
+        stalls = min(job.stalls for job in waiting)
+        self._open_session_stream(session, 0.0 if quick else self._backoff(stalls))
 
     @staticmethod
     def _cut_message(stream: _Stream) -> bytes | None:
@@ -927,7 +1024,9 @@ class QueueMachine:
 
     def _named(self, job: _Job, event_id: str | None) -> None:
         job.phase = Phase.WAITING
-        self._sessions[job.session].joining -= 1
+        session = self._sessions[job.session]
+        session.joining -= 1
+        session.fresh = True
         if event_id is not None:
             job.event_id = event_id
             self._by_event[event_id] = job
@@ -943,7 +1042,8 @@ class QueueMachine:
 
     def _end(self, job: _Job, terminal: JobSucceeded | JobFailed | JobCancelled) -> None:
         """The only way a job ends: one terminal action, then silence."""
-        assert job.phase is not Phase.DONE, "a job ended twice"
+        if job.phase is Phase.DONE:
+            raise LocalProtocolError(f"internal error: job {job.id} would end twice")
         was_joining = job.phase is Phase.JOINING
         job.phase = Phase.DONE
         del self._jobs[job.id]
@@ -1047,6 +1147,26 @@ class QueueMachine:
     def _status(self, job: _Job, update: StatusUpdate) -> None:
         self._out.append(EmitStatus(job=job.id, update=update))
 
+    def _advise(self, job: _Job, update: StatusUpdate) -> None:
+        """An advisory status: coalesced and capped (see the module rules)."""
+        if update.code is not Status.LOG:
+            if update in job.seen:
+                return
+            job.seen.append(update)
+            if len(job.seen) > 16:
+                del job.seen[0]
+        job.advisories += 1
+        limit = self.config.max_status_updates
+        if job.advisories > limit:
+            if job.advisories == limit + 1:
+                self._notice(
+                    f"The job got more than {limit} queue/progress/log updates; later ones "
+                    "are dropped (MachineConfig.max_status_updates).",
+                    job.id,
+                )
+            return
+        self._out.append(EmitStatus(job=job.id, update=update))
+
     def _notice(self, message: str, job: int | None = None) -> None:
         self._out.append(Notice(message=message, job=job))
 
@@ -1088,7 +1208,7 @@ _HANDLERS: Final[dict[type, Any]] = {
 
 def _server_ended(error: GradioClientError) -> bool:
     """Whether a failure means the server already let go of the job (no cancel needed)."""
-    return not isinstance(error, (JobTimeoutError, RemoteProtocolError))
+    return not isinstance(error, (JobTimeoutError, RemoteProtocolError, StalledStreamError))
 
 
 def _app_error(output: Output, title: str | None) -> AppError:
@@ -1148,13 +1268,15 @@ def _join_error(
         return QueueFullError(text)
     if status == 422 and isinstance(detail, list):
         problems = [d for d in detail if isinstance(d, dict)]
+        # a validator's entry per input says is_valid true/false: count the invalid ones
+        failed = [d for d in problems if d.get("is_valid") is not True]
         lines = [
             f"- {d.get('parameter_name') or '.'.join(map(str, d.get('loc') or ())) or '?'}: "
             f"{d.get('message') or d.get('msg') or 'invalid'}"
-            for d in problems
+            for d in failed
         ]
         return ValidationError(
-            f"{len(problems)} parameter(s) failed validation:\n" + "\n".join(lines), problems
+            f"{len(failed)} parameter(s) failed validation:\n" + "\n".join(lines), problems
         )
     if status in (401, 403):
         return AuthenticationError(
