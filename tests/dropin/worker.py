@@ -81,6 +81,12 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
 def _call(request: dict[str, Any]) -> Any:
     module = importlib.import_module("gradio_client." + request.get("module", "utils"))
     mode = request.get("mode")
+    if mode == "where":
+        return module.__file__
+    if mode == "members":
+        return [(m.name, m.value) for m in getattr(module, request["fn"])]
+    if mode == "mro":
+        return [c.__name__ for c in getattr(module, request["fn"]).__mro__]
     if mode == "typeddict":
         cls = getattr(module, request["fn"])
         return (sorted(cls.__required_keys__), sorted(cls.__optional_keys__),
