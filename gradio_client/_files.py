@@ -44,9 +44,10 @@ def handle_file(filepath_or_url: str | os.PathLike[str]) -> dict[str, Any]:
     s = os.fspath(filepath_or_url)
     if is_url(s):
         name = unquote(urlsplit(s).path.rstrip("/").rsplit("/", 1)[-1]) or "file"
-        return {"path": s, "url": s, "orig_name": name, "meta": dict(FILE_META)}
+        # the official key order: gradio puts these dicts in /info (example_input)
+        return {"path": s, "meta": dict(FILE_META), "orig_name": name, "url": s}
     if os.path.isfile(s):
-        return {"path": s, "orig_name": os.path.basename(s), "meta": dict(FILE_META)}
+        return {"path": s, "meta": dict(FILE_META), "orig_name": os.path.basename(s)}
     if os.path.exists(s):
         raise FileError(f"{s!r} is not a regular file.")
     raise FileError(f"File {s!r} does not exist (and is not an http(s) URL).")
