@@ -52,6 +52,10 @@ WORKER = BENCH / "worker.py"
 OFFICIAL_VERSION = "2.7.2"
 GRADIO_VERSION = "6.31.0"
 
+# A figure measured while the machine's 1-minute load average was above this is marked "not
+# comparable": on 2 shared cores, other work then decides the figure more than the client does.
+LOAD_LIMIT = 1.0
+
 IMPL_LABEL = {"ours": "ours (sync)", "trio": "ours (trio)", "official": f"official {OFFICIAL_VERSION}",
               "raw": "raw httpx floor"}
 
@@ -200,6 +204,7 @@ def plan(quick: bool) -> list[Measurement]:
 def run_worker(python: Path, impl: str, m: Measurement, url: str, cwd: str) -> dict[str, Any]:
     opts = dict(m.opts, timeout=int(m.timeout))
     cmd = [str(python), str(WORKER), impl, m.what, url, *(f"{k}={v}" for k, v in opts.items())]
+    load_before = os.getloadavg()[0]
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=worker_env(impl), cwd=cwd, start_new_session=True)
@@ -216,6 +221,7 @@ def run_worker(python: Path, impl: str, m: Measurement, url: str, cwd: str) -> d
             if "error" in result:
                 result["stderr"] = err[-1500:]
             result["process_seconds"] = round(time.monotonic() - t0, 2)
+            result["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
             return result
     return {"impl": impl, "what": m.what, "error": f"no result (exit {proc.returncode})",
             "stderr": err[-1500:]}
@@ -443,7 +449,7 @@ def table(results: dict[str, dict[str, list[dict[str, Any]]]], impls: list[str])
     cols += [IMPL_LABEL["official"], IMPL_LABEL["raw"], "ours/official", "ours/floor"]
     if has_trio:
         cols.append("trio/floor")
-    cols += ["target (ours)", "result"]
+    cols += ["target (ours)", "result", "load (max)"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     misses: list[str] = []
     for label, key, field, how, scale, unit, target, *rest in FIGURES:
@@ -485,7 +491,12 @@ def table(results: dict[str, dict[str, list[dict[str, Any]]]], impls: list[str])
                 verdicts.append(f"{name} {v}" if has_trio else v)
                 if v == "MISS":
                     misses.append(f"{label} ({name})")
-        row += [target_text(target, unit), ", ".join(verdicts)]
+        load = max((max(r["load"]) for impl_runs in runs.values() for r in impl_runs
+                    if isinstance(r.get("load"), list)), default=None)
+        load_text = "?" if load is None else f"{load:.1f}"
+        if load is not None and load > LOAD_LIMIT:
+            load_text += " (not comparable)"
+        row += [target_text(target, unit), ", ".join(verdicts), load_text]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines), misses
 
