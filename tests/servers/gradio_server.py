@@ -147,7 +147,7 @@ def start_app(
     last_error = ""
     for _attempt in range(3):  # a free port can be taken between probe and bind: retry
         port = free_port()
-        tmp_dir = Path(tempfile.mkdtemp(prefix=f"gcx-{app}-{version}-"))
+        tmp_dir = Path(tempfile.mkdtemp(prefix=f"gcx-{app.replace('/', '-')}-{version}-"))
         log_path = tmp_dir / "server.log"
         args = [str(interpreter), str(script), "--port", str(port), *extra_args]
         if auth:

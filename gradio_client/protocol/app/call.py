@@ -10,9 +10,17 @@ from .files import is_file_reference
 from .info import derived_name
 from .model import Endpoint, Parameter
 
-__all__ = ["build_data", "outputs_value", "param_name", "render_value", "signature"]
+__all__ = ["KeywordsNotSupportedError", "build_data", "outputs_value", "param_name", "render_value", "signature"]
 
 _MISSING: Any = object()
+# The official client's wording (a ValueError there), kept as the first sentence.
+_NO_KEYWORDS = "This endpoint does not support key-word arguments."
+
+
+class KeywordsNotSupportedError(ArgumentError, ValueError):
+    """Keyword arguments for an endpoint that takes positional ones only.  A ValueError as
+    in the official client, and an :class:`ArgumentError` (a TypeError) as for any other
+    argument this client rejects."""
 _RENDER_DEPTH = 8  # defaults nested deeper than this render as "..."
 
 
@@ -34,9 +42,9 @@ def build_data(endpoint: Endpoint, args: tuple[Any, ...], kwargs: Mapping[str, A
     params = endpoint.parameters
     if params is None:
         if kwargs:
-            raise ArgumentError(
-                f"Endpoint {endpoint.display_name} has no parameter information, so it "
-                f"takes positional arguments only (got keyword arguments: "
+            raise KeywordsNotSupportedError(
+                f"{_NO_KEYWORDS} Endpoint {endpoint.display_name} has no parameter "
+                f"information, so it takes positional arguments only (got keyword arguments: "
                 f"{', '.join(map(str, kwargs))})."
             )
         if len(args) != endpoint.num_api_inputs:
@@ -70,8 +78,8 @@ def _bind(
             f"argument(s) were given: {signature(params)}."
         )
     if kwargs and endpoint.api_name is None:
-        raise ArgumentError(
-            f"{where} is unnamed, so it takes positional arguments only "
+        raise KeywordsNotSupportedError(
+            f"{_NO_KEYWORDS} {where} is unnamed, so it takes positional arguments only "
             f"(got keyword arguments: {', '.join(map(str, kwargs))})."
         )
     slots = list(args) + [_MISSING] * (len(params) - len(args))
@@ -79,12 +87,14 @@ def _bind(
     for key, value in kwargs.items():
         if key not in index:
             raise ArgumentError(
-                f"{where} got an unexpected keyword argument {key!r}: {signature(params)}."
+                f"Parameter `{key}` is not a valid key-word argument. {where} got an "
+                f"unexpected keyword argument {key!r}: {signature(params)}."
             )
         i = index[key]
         if i < len(args):
             raise ArgumentError(
-                f"{where} got multiple values for argument {key!r} (positional and keyword)."
+                f"Parameter `{key}` is already set as a positional argument. {where} got "
+                f"multiple values for argument {key!r} (positional and keyword)."
             )
         slots[i] = value
     missing = []
@@ -96,8 +106,8 @@ def _bind(
                 missing.append(param_name(p, i))
     if missing:
         raise ArgumentError(
-            f"{where} is missing required argument(s): {', '.join(missing)}: "
-            f"{signature(params)}."
+            f"No value provided for required argument: {missing[0]}. {where} is missing "
+            f"required argument(s): {', '.join(missing)}: {signature(params)}."
         )
     return slots
 

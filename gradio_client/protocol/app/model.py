@@ -207,8 +207,9 @@ class AppConfig(msgspec.Struct, frozen=True):
         if len(candidates) == 1:
             return candidates[0]
         raise EndpointNotFoundError(
-            f"This app has {len(candidates) or 'no'} public named endpoints, so it cannot "
-            f"guess which one to call: pass api_name (or fn_index). {self._available()}"
+            "This Gradio app might have multiple endpoints. Please specify an `api_name` or "
+            f"`fn_index`: it has {len(candidates) or 'no'} public named endpoints, so this "
+            f"client cannot guess which one to call. {self._available()}"
         )
 
     def _by_name(self, api_name: str) -> Endpoint:
@@ -230,10 +231,10 @@ class AppConfig(msgspec.Struct, frozen=True):
             return fallback
         if private is not None:
             raise EndpointNotFoundError(
-                f"The endpoint {api_name!r} is private: the app does not allow API calls "
-                f"to it. {self._available()}"
+                f"Cannot find a function with `api_name`: {api_name}. The endpoint is "
+                f"private: the app does not allow API calls to it. {self._available()}"
             )
-        message = f"Cannot find an endpoint with api_name {api_name!r}."
+        message = f"Cannot find a function with `api_name`: {api_name}."
         if not api_name.startswith("/"):
             slashed = "/" + api_name
             if any(e.api_name == slashed and e.is_valid for e in self.endpoints.values()):
@@ -246,12 +247,12 @@ class AppConfig(msgspec.Struct, frozen=True):
         e = self.endpoints.get(fn_index)
         if e is None:
             raise EndpointNotFoundError(
-                f"Cannot find an endpoint with fn_index {fn_index}. {self._available()}"
+                f"Invalid function index: {fn_index}. {self._available()}"
             )
         if not e.is_valid:
             raise EndpointNotFoundError(
-                f"The endpoint with fn_index {fn_index} is private: the app does not allow "
-                f"API calls to it. {self._available()}"
+                f"Invalid function index: {fn_index}. The endpoint is private: the app does "
+                f"not allow API calls to it. {self._available()}"
             )
         return e
 
