@@ -27,10 +27,13 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 
+from .app.tolerant import LOGGER
 from .api import (
     ApiInfo,
     AppConfig,
     info_from_config,
+    merge_public_info,
+    needs_public_info,
     parse_config,
     parse_info,
     version_tuple,
@@ -226,12 +229,24 @@ def _fetch_info(
         method="GET", url=f"{root}{prefix}/info?all_endpoints=True", headers=headers
     )
     assert response is not None
-    if 200 <= response.status_code < 300:
-        try:
-            return parse_info(response.content)
-        except GradioClientError:
-            pass
-    return info_from_config(config)
+    if not 200 <= response.status_code < 300:
+        LOGGER.warning("%s: /info answered HTTP %s; API derived from the config instead "
+                       "(parameter names from labels)", root, response.status_code)
+        return info_from_config(config)
+    try:
+        info = parse_info(response.content)
+    except GradioClientError as exc:
+        LOGGER.warning("%s: /info is unusable (%s); API derived from the config instead "
+                       "(parameter names from labels)", root, exc)
+        return info_from_config(config)
+    if needs_public_info(config):  # a shared api_name: the public /info has the public one
+        public = yield HttpRequest(method="GET", url=f"{root}{prefix}/info", headers=headers)
+        if public is not None and 200 <= public.status_code < 300:
+            try:
+                info = merge_public_info(info, parse_info(public.content))
+            except GradioClientError as exc:
+                LOGGER.warning("%s: the public /info is unusable (%s)", root, exc)
+    return info
 
 
 def machine_config(config: AppConfig, **overrides: Any) -> MachineConfig:
