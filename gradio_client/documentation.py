@@ -100,7 +100,7 @@ def _format_error(name: str, line: str) -> SyntaxError:
 class _DocParse:
     """The sections of one function docstring."""
 
-    def __init__(self, doc: str, fn_name: str, cls: Any) -> None:
+    def __init__(self, doc: str, fn: Any, cls: Any) -> None:
         self.description: list[str] = []
         self.parameters: dict[str, str] = {}
         self.returns: list[str] = []
@@ -128,7 +128,7 @@ class _DocParse:
                 continue
             if line.strip() and not line.startswith("    "):
                 print(line)
-                raise _format_error(fn_name, line)
+                raise _format_error(fn.__name__, line)
             line = line[4:]
             if mode == "parameter":
                 if ": " in line and not line.startswith(" "):
@@ -164,8 +164,9 @@ def document_fn(fn: Callable[..., Any], cls: Any) -> tuple[str, list[dict[str, A
     ``{}`` or ``{"annotation", "doc"}``; ``example`` is None when there is none.  A docstring
     that documents a parameter the signature lacks raises ``ValueError``; a section line that
     is not indented raises ``SyntaxError``."""
-    parsed = _DocParse(inspect.getdoc(fn) or "", fn.__name__, cls)
-    signature = inspect.signature(fn)
+    doc = inspect.getdoc(fn) or ""
+    signature = inspect.signature(fn)  # first: a non-callable raises TypeError, as officially
+    parsed = _DocParse(doc, fn, cls)
     documented = dict(parsed.parameters)
     parameters: list[dict[str, Any]] = []
     for name, param in signature.parameters.items():
