@@ -184,3 +184,52 @@ __all__ = [
     "TransportError",
     "ValidationError",
 ]
+
+
+# ------------------------------------------------- queue core: stream budget (issue 12)
+
+
+class StalledStreamError(ConnectionLostError):
+    """The server kept closing the event stream without progress for the job (no output,
+    no completion) until the job's reopen budget was spent."""
+
+
+__all__ += ["StalledStreamError"]
+
+
+# ------------------------------------------------- deployments: replicas, proxies, TLS (issue 18)
+
+
+class ReplicaMismatchError(SessionNotFoundError):
+    """The server accepted the job, but the event stream that should carry its messages
+    never mentioned it: the join and the stream most likely reached different replicas of
+    the app behind a load balancer without session affinity (sticky sessions).  The app may
+    have run the job; its result is lost.  ``event_id`` names the event when known."""
+
+    def __init__(self, message: str, event_id: str | None = None) -> None:
+        super().__init__(message)
+        self.event_id = event_id
+
+
+class UploadNotFoundError(ReplicaMismatchError, AppError):
+    """A file this client uploaded for the job was not found on the server that ran the job
+    (the upload and the job reached different replicas, or the server lost its uploads).
+    The app did not run the job.  Also an ``AppError``, which this failure used to be."""
+
+    def __init__(self, message: str, event_id: str | None = None) -> None:
+        AppError.__init__(self, message, title="Upload not found")
+        self.event_id = event_id
+
+
+class StreamCutError(SessionNotFoundError):
+    """The event stream was closed while the job was pending (most often by a proxy's idle
+    read timeout shorter than Gradio's 15 s heartbeat), and on reconnecting the server no
+    longer knew the session: the job's result is lost, and the app may have run it."""
+
+
+class CertificateError(TransportError):
+    """The server's TLS certificate could not be verified (self-signed, a private CA,
+    expired, or issued for another host name)."""
+
+
+__all__ += ["CertificateError", "ReplicaMismatchError", "StreamCutError", "UploadNotFoundError"]

@@ -67,18 +67,21 @@ stalls pass ``config.max_reconnects`` (5) fails: with ``StalledStreamError`` (a
 ``ConnectionLostError``: "the server kept closing the stream without progress") when the
 last stream ended by EOF or ``close_stream``, else with ``ConnectionLostError`` (the
 stream kept breaking), and the server is asked to cancel a stalled job.  A reopen goes at
-once only when the ended stream moved some job forward, or it ended cleanly and a job was
-named since the last reopen (the server may have closed the stream before it saw that
-join; both are bounded by the number of jobs); otherwise it backs off exponentially on the smallest stall count
-(``reconnect_base_delay`` 0.25 s doubling to ``reconnect_max_delay`` 8 s: 0.5, 1, 2, 4 s
-with the defaults).  A server that closes every stream after an estimation therefore gets
-6 stream GETs per job over about 7.5 s, then the job fails.
+once when the ended stream moved some job forward, or when it is the first end since some
+waiting job's last progress or naming and the stream either said something about a live
+job or ended with ``close_stream`` (a server may close the stream before it sees a new
+join; one quick retry per progress is bounded by the progress itself).  Otherwise it backs
+off exponentially on the smallest stall count (``reconnect_base_delay`` 0.25 s doubling to
+``reconnect_max_delay`` 8 s: 0.5, 1, 2, 4 s with the defaults).  A server that closes
+every stream after an estimation therefore gets 6 stream GETs per job over about 7.5 s,
+then the job fails.
 
-Status history.  Advisory statuses (IN_QUEUE, PROCESSING, PROGRESS) are coalesced: one
-equal to a status the job got since its last progress (the last 16 remembered) is not
-emitted again.  LOG statuses are never coalesced (two equal toasts are two toasts).  On top
-of that every job gets at most ``config.max_status_updates`` (100,000) advisory statuses;
-later ones are dropped after one ``Notice``.  Terminal and output statuses always go out.
+Status history (capped, not coalesced: servers repeat estimations and the official client
+shows every one).  An advisory status (IN_QUEUE, PROCESSING, PROGRESS, LOG) equal to the
+job's previous advisory status is emitted at most ``MAX_REPEATS`` (16) times in a row;
+further repeats are dropped until something changes.  On top of that every job gets at most ``max_status_updates`` (a constructor argument, default
+``MAX_STATUS_UPDATES`` = 100,000) advisory statuses; later ones are dropped after one
+``Notice``.  Terminal and output statuses always go out.
 
 Sibling cancel (a Gradio server quirk).  ``POST /cancel`` kills every *running* event of
 the same session and function, not only the one named; the victims never get a
@@ -183,6 +186,9 @@ MULTIPLEXED: Final = frozenset({"sse_v1", "sse_v2", "sse_v2.1", "sse_v3"})
 DIFFED: Final = frozenset({"sse_v2", "sse_v2.1", "sse_v3"})
 PROTOCOLS: Final = MULTIPLEXED | {"ws", "sse"}
 
+MAX_STATUS_UPDATES: Final = 100_000  # advisory statuses per job (see the rules)
+MAX_REPEATS: Final = 16  # equal advisory statuses in a row (see the rules)
+
 _MSG_TAG: Final = re.compile(rb'\s*\{\s*"msg"\s*:\s*"([a-z_0-9.]+)"')
 
 HIDDEN_ERROR: Final = (
@@ -212,7 +218,6 @@ class MachineConfig(msgspec.Struct, frozen=True, kw_only=True):
     early_message_limit: int = 10_000
     tombstone_limit: int = 100_000
     error_body_limit: int = 64 * 1024
-    max_status_updates: int = 100_000  # advisory statuses per job
 
 
 class Phase(enum.IntEnum):
@@ -239,7 +244,8 @@ class _Job:
         "cancel_on_join",
         "desync",
         "stalls",
-        "seen",
+        "last_advice",
+        "repeats",
         "advisories",
     )
 
@@ -262,7 +268,8 @@ class _Job:
         self.cancel_on_join = False  # ended while JOINING: cancel on the server when named
         self.desync = False  # a message may have been lost: later diffs have no base
         self.stalls = 0  # session-stream ends since the job's last progress
-        self.seen: list[StatusUpdate] = []  # advisory statuses since the last progress
+        self.last_advice: StatusUpdate | None = None  # the previous advisory status
+        self.repeats = 0  # how often in a row it was emitted again
         self.advisories = 0  # advisory statuses emitted
 
 
@@ -283,6 +290,7 @@ class _Stream:
         "status",
         "error_body",
         "fruitful",
+        "chatty",
         "closing",
     )
 
@@ -295,18 +303,18 @@ class _Stream:
         self.status: int | None = None  # HTTP status once opened; None before
         self.error_body: list[bytes] | None = None  # collected when the status is an error
         self.fruitful = False  # moved a job forward (heartbeat: delivered anything)
+        self.chatty = False  # delivered a message for a live job
         self.closing = False  # close_stream received
 
 
 class _Session:
     """Per session hash: its multiplexed stream and how often it failed to reopen."""
 
-    __slots__ = ("hash", "stream", "fresh", "heartbeat", "heartbeat_failures", "joining")
+    __slots__ = ("hash", "stream", "heartbeat", "heartbeat_failures", "joining")
 
     def __init__(self, session_hash: str) -> None:
         self.hash = session_hash
         self.stream: _Stream | None = None
-        self.fresh = False  # a job was named since the stream last ended
         self.heartbeat: _Stream | None = None
         self.heartbeat_failures = 0
         self.joining = 0  # jobs of this session whose event is not named yet
@@ -322,13 +330,20 @@ class _Request(enum.Enum):
 class QueueMachine:
     """All jobs and streams of one client; see the module rules."""
 
-    def __init__(self, config: MachineConfig, session_hash: str) -> None:
+    def __init__(
+        self,
+        config: MachineConfig,
+        session_hash: str,
+        *,
+        max_status_updates: int = MAX_STATUS_UPDATES,
+    ) -> None:
         if config.protocol not in PROTOCOLS:
             raise LocalProtocolError(
                 f"Unsupported Gradio queue protocol {config.protocol!r}; this client speaks "
                 f"{', '.join(sorted(PROTOCOLS))}."
             )
         self.config = config
+        self.max_status_updates = max_status_updates
         self._family = "multiplexed" if config.protocol in MULTIPLEXED else config.protocol
         self._diffs = config.protocol in DIFFED
         self._prefix = config.api_prefix.rstrip("/")
@@ -574,7 +589,8 @@ class QueueMachine:
         self._stream_broken(
             stream,
             ConnectionLostError("The server ended the event stream before the job finished."),
-            clean=True,
+            clean=stream.closing,
+            eof=True,
             lost=lost,
         )
         return self._take()
@@ -661,6 +677,7 @@ class QueueMachine:
                 self._on_unclaimed(stream, event_id, message)
                 return
         # A live job: _end unlinks a job from _by_event and closes its own stream.
+        stream.chatty = True
         self._dispatch(stream, job, message)
 
     def _dispatch(self, stream: _Stream, job: _Job, message: KnownMessage) -> None:
@@ -781,7 +798,6 @@ class QueueMachine:
             job.generated = data
         stream.fruitful = True  # progress: see the module rules
         job.stalls = 0
-        job.seen.clear()
         self._status(job, StatusUpdate(code=Status.ITERATING, success=True))
         self._out.append(EmitOutput(job=job.id, data=data))
 
@@ -936,6 +952,7 @@ class QueueMachine:
         fatal: bool = False,
         ended: bool = True,
         lost: bytes | None = None,
+        eof: bool = False,
     ) -> None:
         """The stream is over (EOF, error, bad status); recover or fail what it carried."""
         self._close_stream(stream, ended=ended)
@@ -957,14 +974,13 @@ class QueueMachine:
         if not waiting:
             self._forget_session_if_idle(session)
             return
-        fresh, session.fresh = session.fresh, False
         spent = []
         for job in waiting:
             job.stalls += 1
             if fatal or job.stalls > self.config.max_reconnects:
                 spent.append(job)
         if spent:
-            if clean and not fatal:
+            if eof and not fatal:
                 error = StalledStreamError(
                     "The server kept closing the event stream without progress for the job: "
                     f"{self.config.max_reconnects} reconnects brought no output and no result."
@@ -987,8 +1003,8 @@ class QueueMachine:
             if tag is None or tag.group(1) == b"process_generating":
                 for job in waiting:
                     job.desync = True
-        quick = stream.fruitful or (fresh and clean)
         stalls = min(job.stalls for job in waiting)
+        quick = stream.fruitful or (stalls == 1 and (stream.chatty or clean))
         self._open_session_stream(session, 0.0 if quick else self._backoff(stalls))
 
     @staticmethod
@@ -1026,7 +1042,6 @@ class QueueMachine:
         job.phase = Phase.WAITING
         session = self._sessions[job.session]
         session.joining -= 1
-        session.fresh = True
         if event_id is not None:
             job.event_id = event_id
             self._by_event[event_id] = job
@@ -1148,20 +1163,21 @@ class QueueMachine:
         self._out.append(EmitStatus(job=job.id, update=update))
 
     def _advise(self, job: _Job, update: StatusUpdate) -> None:
-        """An advisory status: coalesced and capped (see the module rules)."""
-        if update.code is not Status.LOG:
-            if update in job.seen:
+        """An advisory status: repeats and totals are capped (see the module rules)."""
+        if update == job.last_advice:
+            job.repeats += 1
+            if job.repeats > MAX_REPEATS:
                 return
-            job.seen.append(update)
-            if len(job.seen) > 16:
-                del job.seen[0]
+        else:
+            job.last_advice = update
+            job.repeats = 0
         job.advisories += 1
-        limit = self.config.max_status_updates
+        limit = self.max_status_updates
         if job.advisories > limit:
             if job.advisories == limit + 1:
                 self._notice(
                     f"The job got more than {limit} queue/progress/log updates; later ones "
-                    "are dropped (MachineConfig.max_status_updates).",
+                    "are dropped (QueueMachine.max_status_updates).",
                     job.id,
                 )
             return

@@ -9,19 +9,45 @@ Decoding rules (``decode_message``):
 
 * a known ``msg`` with the expected shape      -> its Struct;
 * a ``msg`` this library does not know         -> ``UnknownMessage`` (kept, never a crash);
-* a known ``msg`` whose fields have wrong types -> ``RemoteProtocolError`` naming the field;
-* bytes that are not a JSON object with a string ``msg`` -> ``RemoteProtocolError``.
+* a known ``msg`` whose *essential* field has a wrong type -> ``MalformedMessageError``
+  naming the field.  Essential are only the fields a result needs: ``event_id`` (routing),
+  and in ``process_generating`` / ``process_streaming`` / ``process_completed`` the
+  ``success`` flag and ``output`` with its ``data`` and ``error``;
+* any other field that cannot be read (a float, negative or huge ``rank``, ``queue_size``,
+  ``eta``, a progress unit that is not an object, a ``log`` that is not text, ...) is
+  dropped to its default (None) and named in the ``repairs`` that ``decode_with_repairs``
+  returns: advisory data never fails a job;
+* bytes that are not a JSON object with a string ``msg``, or that the decoder cannot read at
+  all (nesting deeper than the interpreter's recursion limit, invalid UTF-8, any other
+  decoder failure) -> ``MalformedMessageError``, with the ``event_id`` when a bounded look
+  at the head of the text can read it (``peek_header``).
+
+Counts (``rank``, ``queue_size``) are integers in [0, 2**31); times (``eta``, ``rank_eta``,
+``queue_eta``, ``duration``) are numbers in [0, 1e9] s; progress numbers are in [0, 1e15].
 
 The decoder is built once at import and reused: about 0.7 us per message.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, Union
+import dataclasses
+import re
+import typing
+from typing import Annotated, Any, Final, Union
 
 import msgspec
 
 from .errors import MalformedMessageError
+
+
+MAX_COUNT: Final = 2**31 - 1
+MAX_SECONDS: Final = 1e9
+MAX_AMOUNT: Final = 1e15
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
+Seconds = Annotated[float, msgspec.Meta(ge=0, le=MAX_SECONDS)]
+Amount = Annotated[float, msgspec.Meta(ge=0, le=MAX_AMOUNT)]
+Steps = Union[Annotated[int, msgspec.Meta(ge=0, le=int(MAX_AMOUNT))], Amount]
 
 
 class ServerMessage(msgspec.Struct, tag_field="msg", kw_only=True, frozen=True, gc=False):
@@ -31,10 +57,10 @@ class ServerMessage(msgspec.Struct, tag_field="msg", kw_only=True, frozen=True, 
 
 
 class Estimation(ServerMessage, tag="estimation", frozen=True):
-    rank: int | None = None
-    queue_size: int | None = None
-    rank_eta: float | None = None
-    queue_eta: float | None = None
+    rank: Count | None = None
+    queue_size: Count | None = None
+    rank_eta: Seconds | None = None
+    queue_eta: Seconds | None = None
 
 
 class SendHash(ServerMessage, tag="send_hash", frozen=True):
@@ -50,17 +76,30 @@ class QueueFull(ServerMessage, tag="queue_full", frozen=True):
 
 
 class ProcessStarts(ServerMessage, tag="process_starts", frozen=True):
-    eta: float | None = None
+    eta: Seconds | None = None
 
 
-class ProgressUnit(msgspec.Struct, kw_only=True, frozen=True, gc=False):
-    """One level of a ``gr.Progress`` bar (index of length, in unit)."""
+@dataclasses.dataclass
+class ProgressUnit:
+    """One level of a ``gr.Progress`` bar (index of length, in unit).
 
-    index: float | None = None
-    length: float | None = None
+    A dataclass like the official client's (same fields, same order).  ``index`` and
+    ``length`` keep the type the server sent: ints for steps, floats for fractions.
+    """
+
+    index: Steps | None = None
+    length: Steps | None = None
     unit: str | None = None
-    progress: float | None = None
+    progress: Amount | None = None
     desc: str | None = None
+
+    @classmethod
+    def from_msg(cls, data: list[dict[str, Any]]) -> list[ProgressUnit]:
+        """Units from a ``progress`` message's ``progress_data`` list (official name)."""
+        return [
+            cls(d.get("index"), d.get("length"), d.get("unit"), d.get("progress"), d.get("desc"))
+            for d in data
+        ]
 
 
 class Progress(ServerMessage, tag="progress", frozen=True):
@@ -72,7 +111,7 @@ class Log(ServerMessage, tag="log", frozen=True):
 
     log: str = ""
     level: str = "info"
-    duration: float | None = None
+    duration: Seconds | None = None
     visible: bool = True
     title: str | None = None
 
@@ -87,7 +126,7 @@ class Output(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     data: list[Any] | None = None
     error: str | None | msgspec.UnsetType = msgspec.UNSET
     is_generating: bool = False
-    duration: float | None = None
+    duration: Seconds | None = None
     visible: bool = True
     title: str | None = None
 
@@ -169,47 +208,139 @@ class UnknownMessage(msgspec.Struct, frozen=True, gc=False):
 AnyMessage = Union[KnownMessage, UnknownMessage]
 
 
-class _Envelope(msgspec.Struct, gc=False):
-    msg: Any = None
-    event_id: Any = None
-
-
 _decoder: Final = msgspec.json.Decoder(KnownMessage)
-_envelope_decoder: Final = msgspec.json.Decoder(_Envelope)
-KNOWN_TAGS: Final[frozenset[str]] = frozenset(
-    t.__struct_config__.tag
+_BY_TAG: Final[dict[str, type[Any]]] = {
+    t.__struct_config__.tag: t
     for t in KnownMessage.__args__  # type: ignore[attr-defined]
-)
+}
+KNOWN_TAGS: Final[frozenset[str]] = frozenset(_BY_TAG)
 
 
 def decode_message(data: str | bytes) -> AnyMessage:
-    """Decode one JSON server message (see the module rules)."""
+    """Decode one JSON server message (see the module rules); repairs are not reported."""
+    return decode_with_repairs(data)[0]
+
+
+_NO_REPAIRS: Final[tuple[str, ...]] = ()
+
+
+def decode_with_repairs(data: str | bytes) -> tuple[AnyMessage, tuple[str, ...]]:
+    """Decode one JSON server message; also name the advisory fields that were dropped
+    (e.g. ``("$.rank: Expected `int`, got `float`",)``), empty when none was."""
     try:
         message: KnownMessage = _decoder.decode(data)
-        return message
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        # msgspec reports invalid UTF-8 inside a tag string as UnicodeDecodeError
-        first_error = exc
-    # Slow path, only for unknown or broken messages: peek at the tag.
+        return message, _NO_REPAIRS
+    except Exception:  # noqa: BLE001 - every decoder failure takes the slow path
+        # DecodeError, UnicodeDecodeError (invalid UTF-8 inside a tag), RecursionError
+        # (nesting deeper than the stack allows), ...
+        pass
+    # Slow path, only for unknown or broken messages.
     try:
-        env = _envelope_decoder.decode(data)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+        raw = msgspec.json.decode(data)
+    except Exception as exc:  # noqa: BLE001 - RecursionError, invalid UTF-8, not JSON, ...
+        tag, event_id = peek_header(data)
+        what = f"a {tag!r} message" if tag is not None else "a message"
+        raise MalformedMessageError(
+            f"The server sent {what} that is not a UTF-8 JSON object the decoder can read "
+            f"({type(exc).__name__}: {exc}): {_preview(data)}",
+            event_id,
+        ) from None
+    if not isinstance(raw, dict):
         raise MalformedMessageError(
             f"The server sent a message that is not a UTF-8 JSON object: {_preview(data)}"
-        ) from None
-    event_id = env.event_id if isinstance(env.event_id, str) else None
-    if isinstance(env.msg, str) and env.msg not in KNOWN_TAGS:
-        text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-        return UnknownMessage(env.msg, event_id, text)
-    if not isinstance(env.msg, str):
+        )
+    tag = raw.get("msg")
+    event_id = raw.get("event_id")
+    event_id = event_id if isinstance(event_id, str) else None
+    if not isinstance(tag, str):
         raise MalformedMessageError(
             f"The server sent a message without a string 'msg' field: {_preview(data)}",
             event_id,
         )
-    raise MalformedMessageError(
-        f"The server sent a malformed {env.msg!r} message ({first_error}): {_preview(data)}",
-        event_id,
-    ) from None
+    cls = _BY_TAG.get(tag)
+    if cls is None:
+        text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+        return UnknownMessage(tag, event_id, text), _NO_REPAIRS
+    repairs: list[str] = []
+    try:
+        message = _repair(cls, raw, "$", _ESSENTIAL.get(tag, _ROUTING), repairs)
+    except _Essential as bad:
+        raise MalformedMessageError(
+            f"The server sent a malformed {tag!r} message ({bad}): {_preview(data)}",
+            event_id,
+        ) from None
+    return message, tuple(repairs)
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}  # a cache of field types, filled on first use
+
+
+class _Essential(Exception):
+    """An essential field could not be read (internal to the slow path)."""
+
+
+_ROUTING: Final = frozenset({"$.event_id"})
+_RESULT: Final = frozenset({"$.event_id", "$.success", "$.output", "$.output.data", "$.output.error"})
+RESULT_TAGS: Final = frozenset({"process_generating", "process_streaming", "process_completed"})
+_ESSENTIAL: Final = {tag: _RESULT for tag in RESULT_TAGS}
+
+
+def _repair(
+    cls: type[Any], raw: dict[str, Any], path: str, essential: frozenset[str], repairs: list[str]
+) -> Any:
+    """Build ``cls`` from ``raw`` field by field; unreadable non-essential fields keep
+    their default and are named in ``repairs``."""
+    values: dict[str, Any] = {}
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls, include_extras=True)
+    for name, kind in hints.items():
+        if name not in raw:
+            continue
+        value = raw[name]
+        where = f"{path}.{name}"
+        try:
+            values[name] = msgspec.convert(value, kind)
+            continue
+        except Exception as exc:  # noqa: BLE001 - ValidationError, RecursionError, ...
+            problem = f"{where}: {exc}"
+        if kind is Output and isinstance(value, dict):
+            values[name] = _repair(Output, value, where, essential, repairs)
+        elif where in essential:
+            raise _Essential(problem)
+        elif name == "progress_data" and isinstance(value, list):
+            units = []
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    units.append(_repair(ProgressUnit, item, f"{where}[{i}]", essential, repairs))
+                else:
+                    repairs.append(f"{where}[{i}]: not an object")
+            values[name] = units
+        else:
+            repairs.append(problem)
+    return cls(**values)
+
+
+_HEAD_FIELD: Final = re.compile(rb'\s*"(msg|event_id)"\s*:\s*(?:"([^"\\]{0,256})"|null)\s*[,}]')
+
+
+def peek_header(data: str | bytes) -> tuple[str | None, str | None]:
+    """The ``msg`` and ``event_id`` of a message the decoder cannot read, when they are its
+    first top-level fields (Gradio writes them first); (None, None) when they are not."""
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+    head = raw[:1024].lstrip()
+    if not head.startswith(b"{"):
+        return None, None
+    found: dict[bytes, str | None] = {}
+    pos = 1
+    for _ in range(2):
+        match = _HEAD_FIELD.match(head, pos)
+        if match is None or match.group(1) in found:
+            break
+        value = match.group(2)
+        found[match.group(1)] = None if value is None else value.decode("utf-8", "replace")
+        pos = match.end()
+    return found.get(b"msg"), found.get(b"event_id")
 
 
 def _preview(data: str | bytes, limit: int = 200) -> str:
@@ -241,6 +372,7 @@ __all__ = [
     "ProcessStreaming",
     "Progress",
     "ProgressUnit",
+    "RESULT_TAGS",
     "QueueFull",
     "SendData",
     "SendHash",
@@ -249,5 +381,7 @@ __all__ = [
     "UnexpectedError",
     "UnknownMessage",
     "decode_message",
+    "decode_with_repairs",
     "encode_json",
+    "peek_header",
 ]

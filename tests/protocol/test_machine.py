@@ -555,10 +555,10 @@ def test_malformed_message_fails_its_job_only() -> None:
     sid = h.open(opened)
     b, b_actions = h.submit()
     h.join(b_actions, "EB")
-    h.data(sid, {"msg": "estimation", "event_id": "EA", "rank": "first"})
+    h.data(sid, {"msg": "process_completed", "event_id": "EA", "output": {"data": "first"}, "success": True})
     end = h.terminal(a)
     assert isinstance(end, JobFailed) and isinstance(end.error, MalformedMessageError)
-    assert "$.rank" in str(end.error)
+    assert "$.output.data" in str(end.error)
     h.feed(h.machine.receive_stream_data(sid, b"data: not json\n\n"))
     assert h.machine.phase(b) is Phase.WAITING
     assert any("not a UTF-8 JSON object" in n for n in h.notices())

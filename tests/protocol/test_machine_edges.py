@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from gradio_client.protocol.actions import (
     CloseStream,
     JobCancelled,
     JobSucceeded,
+    Notice,
     OpenStream,
     OpenWebSocket,
     Post,
+    SendWebSocket,
 )
 from gradio_client.protocol.errors import (
     AppError,
@@ -101,26 +107,50 @@ def test_early_completion_ends_the_job_and_later_early_messages_are_dropped() ->
 
 
 def test_early_messages_of_an_event_that_ended_are_dropped() -> None:
-    h = Harness()
+    """b ends while joining; its early message must leave the early buffer when b's join
+    reply names its event.  If it stayed, it would count against the buffer's limit and
+    push out an early message of c, a job that is still joining (c would then miss its
+    IN_QUEUE status)."""
+    h = Harness(early_message_limit=2)
     a, opened = joined(h, "EA")
     sid = h.open(opened)
     b, b_actions = h.submit()
     c, c_actions = h.submit()
+    h.data(sid, {"msg": "estimation", "event_id": "EC", "rank": 0, "queue_size": 1})
     h.data(sid, {"msg": "process_starts", "event_id": "EB"})
     h.feed(h.machine.cancel(b, now=0.0))
     h.join(b_actions, "EB")  # ended while joining: its early messages go with it
-    h.join(c_actions, "EB2")
+    h.data(sid, {"msg": "process_starts", "event_id": "EC"})
+    h.join(c_actions, "EC")
     assert h.statuses(b) == ["CANCELLED"]
+    assert h.statuses(c) == ["IN_QUEUE", "PROCESSING"]
+    assert not any("Too many early messages" in n for n in h.notices())
 
 
-def test_second_send_data_for_a_named_job() -> None:
-    h = Harness("sse")
-    job, actions = h.submit()
-    sid = h.open(actions)
-    h.data(sid, {"msg": "send_data", "event_id": "e"})
-    again = h.data(sid, {"msg": "send_data", "event_id": "e"})
-    assert only(again, Post).path == "/queue/data"
+@pytest.mark.parametrize("protocol", ["sse", "ws"])
+def test_second_send_data_for_a_named_job_sends_nothing(protocol: str) -> None:
+    """Gradio 3.x and 4.0-4.8 ask for an event's data once (``gather_event_data`` /
+    ``Event.get_data`` run only while the event has no data; see the recordings in
+    tests/data/sessions/3.50.2 and 4.0.2: one send_data per event).  A second request for
+    data already sent must not post ``{"data": null}``: the server would answer 422 (its
+    ``PredictBody.data`` is a required list) and the job would fail."""
+    h = Harness(protocol)
+    job, actions = h.submit(0, ["payload"])
+    if protocol == "sse":
+        sid = h.open(actions)
+        first = h.data(sid, {"msg": "send_data", "event_id": "e"})
+        assert json.loads(only(first, Post).body)["data"] == ["payload"]
+        again = h.data(sid, {"msg": "send_data", "event_id": "e"})
+    else:
+        sid = only(actions, OpenWebSocket).stream_id
+        h.feed(h.machine.receive_ws_message(sid, '{"msg": "send_hash"}'))
+        first = h.feed(h.machine.receive_ws_message(sid, '{"msg": "send_data"}'))
+        assert json.loads(only(first, SendWebSocket).text)["data"] == ["payload"]
+        again = h.feed(h.machine.receive_ws_message(sid, '{"msg": "send_data"}'))
+    assert [type(a) for a in again] == [Notice]
+    assert "second send_data" in again[0].message
     assert h.machine.phase(job) is Phase.WAITING
+    assert h.statuses(job).count("SENDING_DATA") == 1
 
 
 def test_failed_generator_output_fails_the_job() -> None:
