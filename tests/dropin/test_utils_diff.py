@@ -303,7 +303,7 @@ def test_server_message_values(official: Worker) -> None:
 
 @pytest.mark.parametrize(("module", "name"), [
     ("utils", "APIInfoParseError"), ("utils", "SpaceDuplicationError"), ("utils", "ServerMessage"),
-    ("exceptions", "AppError"), ("exceptions", "AuthenticationError"), ("exceptions", "ValidationError"),
+    ("exceptions", "AppError"), ("exceptions", "ValidationError"),
     ("utils", "Status"), ("utils", "TooManyRequestsError"), ("utils", "QueueError"),
     ("utils", "InvalidAPIEndpointError"),
 ])
