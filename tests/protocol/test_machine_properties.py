@@ -63,14 +63,20 @@ def message_for(kind: str, event_id: str | None) -> dict[str, Any] | bytes:
         return {"msg": "unexpected_error", "event_id": None, "message": "x", "session_not_found": True}
     if kind == "unknown":
         return {"msg": "something_new", "event_id": event_id}
-    if kind == "malformed":
+    if kind == "malformed":  # an advisory field that cannot be read: dropped, job goes on
         return {"msg": "estimation", "event_id": event_id, "rank": "nope"}
+    if kind == "bad_result":  # a result field that cannot be read: fails the job
+        return {"msg": "process_completed", "event_id": event_id, "output": {"data": "nope"}, "success": True}
+    if kind == "deep":  # too deep for the decoder (RecursionError): fails the job
+        head = json.dumps({"msg": "process_completed", "event_id": event_id})[:-1].encode()
+        return b"data: " + head + b', "output": {"data": [' + b"[" * 5000 + b"]" * 5000 + b"]}}\n\n"
     return b"data: {not json\n\n"
 
 
 KINDS = [
     "estimation", "starts", "progress", "log", "generating", "diff", "completed", "error",
     "cancelled", "heartbeat", "close", "lost_session", "unknown", "malformed", "garbage",
+    "bad_result", "deep",
 ]
 
 
@@ -89,6 +95,7 @@ class MachineModel(RuleBasedStateMachine):
         self.open_streams: set[int] = set()
         self.event_ids: list[str] = []
         self.next_event = 0
+        self.deadlines: dict[int, float] = {}  # job -> its timeout deadline
         self.apply(self.machine.start())
 
     def apply(self, actions: list[Action]) -> None:
@@ -113,6 +120,8 @@ class MachineModel(RuleBasedStateMachine):
         job, actions = self.machine.submit(fn, [fn], now=self.now, timeout=timeout)
         assert job not in self.jobs
         self.jobs.append(job)
+        if timeout is not None:
+            self.deadlines[job] = self.now + timeout
         self.apply(actions)
 
     @precondition(lambda self: self.jobs)
@@ -189,6 +198,19 @@ class MachineModel(RuleBasedStateMachine):
         self.now += dt
         self.apply(self.machine.tick(self.now))
 
+    @precondition(lambda self: (self.machine.next_deadline() or 0.0) > self.now)
+    @rule()
+    def tick_to_the_next_deadline(self) -> None:
+        """At its next deadline the machine has work: it acts, or the deadline moves on
+        (never a busy loop at one instant)."""
+        deadline = self.machine.next_deadline()
+        assert deadline is not None
+        self.now = deadline
+        actions = self.machine.tick(deadline)
+        self.apply(actions)
+        later = self.machine.next_deadline()
+        assert actions or later is None or later > deadline, (actions, later)
+
     @rule(session=st.sampled_from(["T", "U"]))
     def reset(self, session: str) -> None:
         self.apply(self.machine.reset_session(session))
@@ -199,10 +221,17 @@ class MachineModel(RuleBasedStateMachine):
             assert (self.machine.phase(job) is Phase.DONE) == (job in self.ended)
 
     @invariant()
-    def deadline_is_in_future_or_due(self) -> None:
-        if hasattr(self, "machine"):
-            deadline = self.machine.next_deadline()
-            assert deadline is None or deadline >= 0
+    def next_deadline_covers_every_live_timeout(self) -> None:
+        """The machine's next deadline is no later than the earliest timeout of a live job
+        (it may be earlier: a sibling-cancel grace), and never in the past: every deadline
+        up to the last tick was handled."""
+        if not hasattr(self, "machine"):
+            return
+        deadline = self.machine.next_deadline()
+        live = [when for job, when in self.deadlines.items() if job not in self.ended]
+        if live:
+            assert deadline is not None and deadline <= min(live), (deadline, live)
+        assert deadline is None or deadline >= self.now, (deadline, self.now)
 
     def teardown(self) -> None:
         if not hasattr(self, "machine"):
