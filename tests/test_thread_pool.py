@@ -39,11 +39,21 @@ def test_a_long_task_does_not_hold_up_short_ones() -> None:
 
 
 def test_the_cap_holds_even_behind_long_tasks() -> None:
-    pool = _Pool(1, "test")
-    release, later = threading.Event(), threading.Event()
-    pool.submit(lambda: release.wait(10), long=True)
-    pool.submit(later.set)
-    assert pool.thread_count == 1
+    """With every thread busy on a long task, a pool below its cap starts another thread
+    for waiting work (the test above); a pool at its cap must not: the short task waits."""
+    pool = _Pool(1, "capped")
+    release, started, later = threading.Event(), threading.Event(), threading.Event()
+
+    def upload() -> None:
+        started.set()
+        release.wait(10)
+
+    pool.submit(upload, long=True)
+    assert started.wait(10)  # the one thread is now busy with a long task
+    pool.submit(later.set)  # a pool below its cap would start a thread here, in submit()
+    threads = [t for t in threading.enumerate() if t.name.startswith("capped-")]
+    assert len(threads) == 1, threads
+    assert not later.is_set()  # it waits behind the long task
     release.set()
     assert later.wait(10)
     pool.close()
