@@ -38,7 +38,10 @@ def attempt(fn: Any, *args: Any) -> Any:
 
 
 def main() -> None:
-    out: dict[str, Any] = {"groups": {}}
+    import gradio_client
+
+    out: dict[str, Any] = {"gradio": gr.__version__, "gradio_client_file": gradio_client.__file__,
+                           "groups": {}}
     for group, entries in documentation.classes_to_document.items():
         rows = []
         for cls, fns in entries:

@@ -1,5 +1,5 @@
-"""gradio_client.documentation: what gradio registers with ``@document`` at import, and what
-``document_fn``/``document_cls``/``generate_documentation`` make of every registered class and
+"""``import gradio`` in the drop-in env works and imports this package; and what gradio
+registers with ``gradio_client.documentation.document`` at import, and what ``document_fn``/``document_cls``/``generate_documentation`` make of every registered class and
 method (gradio's theme builder calls ``document_fn``), equal in the official env and in the
 drop-in env (tests/dropin/doc_dump.py runs in each).
 
@@ -16,9 +16,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.dropin.conftest import env_without_checkout
 
 DUMP = Path(__file__).resolve().parent / "doc_dump.py"
+ROOT = DUMP.parent.parent.parent
 
 
 def dump(python: Path) -> dict[str, Any]:
@@ -29,12 +32,27 @@ def dump(python: Path) -> dict[str, Any]:
     return result
 
 
-def test_documentation_equals_the_official(official_python: Path, dropin_python: Path) -> None:
+@pytest.fixture(scope="module")
+def dumps(official_python: Path, dropin_python: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(official env's dump, drop-in env's dump), made at once."""
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         theirs, ours = pool.map(dump, [official_python, dropin_python])
+    return theirs, ours
+
+
+def test_import_gradio_uses_this_package(dumps: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    theirs, ours = dumps
+    assert theirs["gradio"] == ours["gradio"] == "6.31.0"
+    assert Path(ours["gradio_client_file"]).resolve() == (ROOT / "gradio_client" / "__init__.py").resolve()
+    assert "site-packages" in theirs["gradio_client_file"]
+
+
+def test_documentation_equals_the_official(dumps: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    theirs, ours = (dict(d) for d in dumps)
     for doc in (theirs, ours):
-        doc["groups"].pop("py-client", None)
-        doc["generate_documentation"].pop("py-client", None)
+        doc["groups"] = {k: v for k, v in doc["groups"].items() if k != "py-client"}
+        doc["generate_documentation"] = {k: v for k, v in doc["generate_documentation"].items()
+                                         if k != "py-client"}
     assert list(theirs["groups"]) == list(ours["groups"])
     assert sum(len(rows) for rows in theirs["groups"].values()) > 100
     for group in theirs["groups"]:
