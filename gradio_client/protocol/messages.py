@@ -239,10 +239,12 @@ def decode_with_repairs(data: str | bytes) -> tuple[AnyMessage, tuple[str, ...]]
         raw = msgspec.json.decode(data)
     except Exception as exc:  # noqa: BLE001 - RecursionError, invalid UTF-8, not JSON, ...
         tag, event_id = peek_header(data)
-        what = f"a {tag!r} message" if tag is not None else "a message"
+        if tag is None:
+            text = "a message that is not a UTF-8 JSON object the decoder can read"
+        else:
+            text = f"a {tag!r} message that cannot be decoded"
         raise MalformedMessageError(
-            f"The server sent {what} that is not a UTF-8 JSON object the decoder can read "
-            f"({type(exc).__name__}: {exc}): {_preview(data)}",
+            f"The server sent {text} ({type(exc).__name__}: {exc}): {_preview(data)}",
             event_id,
         ) from None
     if not isinstance(raw, dict):
