@@ -1,5 +1,5 @@
-"""A ChatInterface app (gradio 6.x) for the drop-in tests: a streaming text chat with an extra
-input and examples, and a multimodal chat, as two tabs.
+"""An app (gradio 6.x) for the drop-in tests, three tabs: a streaming ChatInterface with an
+extra input and examples, a multimodal ChatInterface, and one endpoint per component kind.
 
     python chat_app.py --port 7860
 """
@@ -26,6 +26,38 @@ def describe(message: dict, history: list[dict[str, str]]) -> str:
     return f"{message.get('text', '')} [{len(files)} file(s)]"
 
 
+def identity(value):
+    return value
+
+
+COMPONENTS = [
+    lambda: gr.Textbox(label="text"), lambda: gr.Number(value=3), lambda: gr.Slider(1, 9, step=2),
+    lambda: gr.Checkbox(), lambda: gr.CheckboxGroup(["a", "b"]), lambda: gr.Radio(["x", "y"], value="x"),
+    lambda: gr.Dropdown(["p", "q"], multiselect=True), lambda: gr.ColorPicker(), lambda: gr.DateTime(),
+    lambda: gr.Code(language="python"), lambda: gr.JSON(), lambda: gr.Dataframe(), lambda: gr.Label(),
+    lambda: gr.HighlightedText(), lambda: gr.Chatbot(), lambda: gr.Image(), lambda: gr.ImageEditor(),
+    lambda: gr.ImageSlider(), lambda: gr.AnnotatedImage(), lambda: gr.Gallery(), lambda: gr.Audio(),
+    lambda: gr.Video(), lambda: gr.Model3D(), lambda: gr.File(), lambda: gr.File(file_count="multiple"),
+    lambda: gr.UploadButton(), lambda: gr.DownloadButton(), lambda: gr.MultimodalTextbox(),
+    lambda: gr.Markdown(), lambda: gr.HTML(), lambda: gr.Plot(), lambda: gr.LinePlot(), lambda: gr.Dataset(
+        components=["textbox"], samples=[["s"]]), lambda: gr.Textbox(type="password", value="pw"),
+]
+
+
+def components() -> gr.Blocks:
+    """One identity endpoint per component kind (its /info entry is the component's schema,
+    python_type, example and code snippets)."""
+    with gr.Blocks() as demo:
+        for i, make in enumerate(COMPONENTS):
+            with gr.Row():
+                a, b = make(), make()
+                gr.Button(f"go {i}").click(identity, a, b, api_name=f"c{i}_{type(a).__name__.lower()}")
+        state = gr.State(0)
+        gr.Button("state").click(lambda s, t: (s + 1, t), [state, gr.Textbox()], [state, gr.Textbox()],
+                                 api_name="with_state")
+    return demo
+
+
 def build() -> gr.Blocks:
     chat = gr.ChatInterface(
         respond,
@@ -34,7 +66,7 @@ def build() -> gr.Blocks:
         title="echo",
     )
     multimodal = gr.ChatInterface(describe, multimodal=True, api_name="describe")
-    return gr.TabbedInterface([chat, multimodal], ["chat", "multimodal"])
+    return gr.TabbedInterface([chat, multimodal, components()], ["chat", "multimodal", "components"])
 
 
 def main() -> None:
