@@ -32,6 +32,7 @@ import json
 import os
 import re
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -158,6 +159,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     try:
         for call in request["calls"]:
             app = call["app"]
+            started = time.monotonic()
             try:
                 if app not in clients:
                     clients[app] = Client(base + app + "/", verbose=False,
@@ -167,6 +169,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
                 results[call["id"]] = describe_error(exc)
                 if os.environ.get("GCX_DRIVER_TRACE"):
                     traceback.print_exc()
+            if os.environ.get("GCX_DRIVER_TRACE"):
+                print(f"{call['id']}: {time.monotonic() - started:.2f} s", file=sys.stderr)
     finally:
         for client in clients.values():
             close = getattr(client, "close", None)

@@ -838,7 +838,7 @@ def test_render_api_defaults_tokens_and_nameless() -> None:
     assert "[Textbox] maybe: str | None (not required, defaults to: None)" in text
     assert "[?] deep: list (not required, defaults to: [[[[[[[[...]]]]]]]])" in text
     assert "    First line.\n" in text and "Second." not in text
-    assert "Takes your Hugging Face token (required)" in text
+    assert "Acts on your behalf: this endpoint takes your Hugging Face token (required). Pass it" in text
     long = EndpointInfo(parameters=(), returns=(), description="word " * 100)
     long_text = render_api(config, ApiInfo(named={"/y": long}, unnamed={}), None)
     line = next(x for x in long_text.splitlines() if x.startswith("    word"))

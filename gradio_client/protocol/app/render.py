@@ -72,9 +72,9 @@ def _render_endpoint(selector: str, entry: EndpointInfo, endpoint: Endpoint | No
             "predict() returns the last."
         )
     if entry.oauth_token:
-        lines.append(
-            f"    Takes your Hugging Face token ({entry.oauth_token}): pass "
-            f"Client(..., oauth_token=...) to grant it."
+        lines.append(  # the official client's wording
+            f"    Acts on your behalf: this endpoint takes your Hugging Face token "
+            f"({entry.oauth_token}). Pass it with Client(..., oauth_token=...) to grant it."
         )
     lines.append("    Parameters:")
     for name, p in zip(names, entry.parameters):
