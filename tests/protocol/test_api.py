@@ -22,6 +22,8 @@ from gradio_client.protocol.api import (
     is_file_reference,
     has_files,
     map_files,
+    merge_public_info,
+    needs_public_info,
     outputs_value,
     parse_config,
     parse_info,
@@ -940,3 +942,41 @@ def test_values_are_frozen(cfg6: AppConfig) -> None:
         e.api_name = "/other"  # type: ignore[misc]
     with pytest.raises(AttributeError):
         cfg6.protocol = "ws"  # type: ignore[misc]
+
+
+# ============================================================== shared api_names
+
+
+@pytest.mark.parametrize("public_first", [True, False])
+def test_shared_api_name_resolves_the_public_endpoint(public_first: bool) -> None:
+    """Rendering a Blocks can give two dependencies one api_name; /info?all_endpoints=True
+    then describes the last of them, the public /info the public one."""
+    raw = minimal_config()
+    raw["components"].append({"id": 3, "type": "textbox", "props": {"label": "Z"}, "skip_api": False})
+    public = {"id": 1, "inputs": [1], "outputs": [2], "api_name": "x_1", "api_visibility": "public"}
+    hidden = {"id": 2, "inputs": [], "outputs": [3], "api_name": "x_1", "api_visibility": "undocumented"}
+    raw["dependencies"] += [public, hidden] if public_first else [hidden, public]
+    config = parse_config(raw)
+
+    def entry(n: int, visibility: str) -> dict[str, Any]:
+        params = [{"label": "In", "parameter_name": "s", "component": "Textbox", "type": {"type": "string"}}]
+        return {"parameters": params[:n], "returns": [], "api_visibility": visibility}
+
+    last = hidden if not public_first else public
+    all_info = parse_info({"named_endpoints": {
+        "/echo": entry(1, "public"),
+        "/x_1": entry(0, "undocumented") if last is hidden else entry(1, "public"),
+    }})
+    public_info = parse_info({"named_endpoints": {"/echo": entry(1, "public"), "/x_1": entry(1, "public")}})
+    assert needs_public_info(config)
+    assert not needs_public_info(parse_config(minimal_config()))
+    app = with_info(config, merge_public_info(all_info, public_info))
+    chosen = app.endpoint(api_name="/x_1")
+    assert chosen.fn_index == 1 and chosen.visibility == "public"
+    assert chosen.parameters is not None and [p.name for p in chosen.parameters] == ["s"]
+    assert build_data(chosen, ("v",), {}) == ["v"]
+    other = app.endpoints[2]
+    assert other.parameters is None or other.parameters == ()
+    assert info_dict(merge_public_info(all_info, public_info))["named_endpoints"]["/x_1"]["parameters"][0]["parameter_name"] == "s"
+    text = render_api(app, merge_public_info(all_info, public_info), None)
+    assert 'predict(s, api_name="/x_1")' in text
