@@ -55,7 +55,12 @@ def handle_file(filepath_or_url: str | os.PathLike[str]) -> dict[str, Any]:
 
 def file(filepath_or_url: str | os.PathLike[str]) -> dict[str, Any]:
     """Deprecated alias of :func:`handle_file`."""
-    warnings.warn("file() is deprecated; use handle_file()", DeprecationWarning, stacklevel=2)
+    warnings.warn(  # a UserWarning, shown by default, as the official client's
+        "file() is deprecated and will be removed in a future version. Use handle_file() "
+        "instead.",
+        UserWarning,
+        stacklevel=2,
+    )
     return handle_file(filepath_or_url)
 
 
@@ -164,7 +169,8 @@ def check_upload(path: str, max_size: int | None) -> int:
         raise FileError(f"{path!r} is not a regular file.")
     if max_size is not None and size > max_size:
         raise FileError(
-            f"{path!r} is {size} bytes, over the app's maximum file size of {max_size} bytes."
+            f"File {path} exceeds the maximum file size of {max_size} bytes. It is {size} "
+            "bytes; the app's max_file_size does not allow it."
         )
     return size
 

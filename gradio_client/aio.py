@@ -39,7 +39,7 @@ import httpx
 import msgspec
 import trio
 
-from . import _files
+from . import _files, _official
 from .errors import CancelledError
 from .protocol.actions import (
     Action,
@@ -105,10 +105,11 @@ class AsyncJob:
       they happened, from the first one, whenever iteration starts.  A successful job ends
       with ``OutputUpdate(final=True)`` then ``StatusUpdate(FINISHED, success=True)``; a
       cancelled one with ``StatusUpdate(CANCELLED)``; a failed one with
-      ``StatusUpdate(FINISHED, success=False)`` after which iteration raises the error.
+      ``StatusUpdate(FINISHED, success=False)``.  Iteration never raises the job's error
+      (as the official client's job iteration): ``await job.result()`` does.
     * ``async for value in job.iter_outputs()``: output values only, like iterating a sync
-      ``Job`` (intermediate outputs, or the final value when there were none; raises the
-      job's error at the end; stops quietly when cancelled).
+      ``Job`` (intermediate outputs, or the final value when there were none; stops
+      quietly when the job fails or is cancelled: ``result()`` raises that).
     * ``status()``, ``updates()``, ``outputs()``, ``done()``: snapshots, no waiting.
     * ``await job.cancel()``: cancel it, on the server too where it supports that.
     """
@@ -148,6 +149,10 @@ class AsyncJob:
 
     def done(self) -> bool:
         return self._ended
+
+    def running(self) -> bool:
+        """True from ``submit()`` until the job ends (uploading, queued or processing)."""
+        return not self._ended
 
     async def result(self, timeout: float | None = None) -> Any:
         """Wait for the final value; see the class doc for errors and ``timeout``."""
@@ -337,8 +342,8 @@ class AsyncJob:
 class _Follow(Generic[T]):
     """Walks one of a job's growing lists from its start, waiting for more until it ends.
 
-    Each iterator has its own position, so several readers each see everything.  At the
-    end it raises the job's error, if it failed, and stops otherwise.
+    Each iterator has its own position, so several readers each see everything.  It
+    stops when the job ends, whatever the outcome (``result()`` raises a failure).
     """
 
     def __init__(self, job: AsyncJob, items: list[T]) -> None:
@@ -358,12 +363,10 @@ class _Follow(Generic[T]):
             item = self._items[self._next]
             self._next += 1
             return item
-        if job._error is not None:
-            raise job._error
         raise StopAsyncIteration
 
 
-class AsyncClient(ClientBase):
+class AsyncClient(ClientBase, _official.OfficialNames):
     """Call a Gradio app (a URL or a Hugging Face Space id) as an API, from trio.
 
     Takes the same arguments as ``Client``, with the same meanings.  ``max_workers`` is how
@@ -466,12 +469,22 @@ class AsyncClient(ClientBase):
         self._http = http = httpx.AsyncClient(
             **http_kwargs(self._httpx_kwargs, self._ssl_verify, guard, asynchronous=True)
         )
+        if "user-agent" not in {k.lower() for k in (self._httpx_kwargs or {}).get("headers") or {}}:
+            http.headers["user-agent"] = _official.USER_AGENT
         guard_cookies(http, guard)
+        self._raw_config: list[bytes] = []
         try:
             self._conn: Connection = await run_flow_async(
                 http,
-                connect_flow(
-                    self._src, token=self._token, auth=self._auth, headers=self._headers, hub=hub
+                _official.record_config(
+                    connect_flow(
+                        self._src,
+                        token=self._token,
+                        auth=self._auth,
+                        headers={"user-agent": http.headers["user-agent"], **(self._headers or {})},
+                        hub=hub,
+                    ),
+                    self._raw_config,
                 ),
                 observe=guard.observe,
             )
@@ -555,7 +568,7 @@ class AsyncClient(ClientBase):
         if self._oauth_token is not None and prepared.endpoint.oauth_token:
             extra["oauth_token"] = self._oauth_token
         timeout = job_timeout if job_timeout is not None else self.job_timeout
-        call_headers = {"x-gradio-user": "api", **(headers or {})}
+        call_headers = _official.zero_gpu_headers(self.space_id, _official.call_headers(headers))
         call = _Call(prepared.endpoint.fn_index, timeout, extra, call_headers)
         self._pending[job] = None
         if prepared.uploads:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from . import _files
+from . import _files, _official
 from .errors import CancelledError
 from .protocol.actions import (
     Action,
@@ -65,7 +65,8 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
     ``result(timeout)`` waits for the final value (for generators, the last one);
     ``status()`` is the latest ``StatusUpdate``; ``updates()`` every one so far;
     ``outputs()`` every intermediate output so far; iterating yields outputs as they come
-    and stops when the job ends (raising the job's error if it failed).
+    and stops when the job ends, whatever the outcome (as the official client's does: a
+    failed job's error is raised by ``result()``, not by the loop).
     """
 
     def __init__(self, client: Client, endpoint: Endpoint) -> None:
@@ -113,6 +114,11 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         except concurrent.futures.CancelledError:
             return CancelledError(f"The job was {self._cancel_reason}.")
 
+    def running(self) -> bool:
+        """True from ``submit()`` until the job ends (uploading, queued or processing), as
+        the official client's job, whose future runs in its thread pool meanwhile."""
+        return not (self._ended or self.done())
+
     def cancel(self) -> bool:
         """Cancel the job, on the server too where it supports that.  False if it had ended."""
         with self._cond:
@@ -154,16 +160,8 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
                 value = self._outputs[self._counter]
                 self._counter += 1
                 return value
-        error = self._error_if_failed()
-        if error is not None:
-            raise error
+        # Ended: a failure or a cancel ends the loop too; result() raises it.
         raise StopIteration
-
-    def _error_if_failed(self) -> BaseException | None:
-        try:
-            return super().exception()
-        except concurrent.futures.CancelledError:
-            return None
 
     # ------------------------------------------------------------------ delivery
 
@@ -283,7 +281,7 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
             self.set_result(value)
 
 
-class Client(ClientBase):
+class Client(ClientBase, _official.OfficialNames):
     """Call a Gradio app (a URL or a Hugging Face Space id) as an API, synchronously.
 
     >>> client = Client("http://127.0.0.1:7860")          # doctest: +SKIP
@@ -320,12 +318,22 @@ class Client(ClientBase):
         hub = os.environ.get("HF_ENDPOINT") or DEFAULT_HUB
         guard = CredentialGuard(options.src, headers, hub)
         self._http = httpx.Client(**http_kwargs(httpx_kwargs, ssl_verify, guard, asynchronous=False))
+        if "user-agent" not in {k.lower() for k in (httpx_kwargs or {}).get("headers") or {}}:
+            self._http.headers["user-agent"] = _official.USER_AGENT
         guard_cookies(self._http, guard)
+        self._raw_config: list[bytes] = []
         try:
             self._conn: Connection = run_flow(
                 self._http,
-                connect_flow(
-                    options.src, token=options.token, auth=auth, headers=headers, hub=hub
+                _official.record_config(
+                    connect_flow(
+                        options.src,
+                        token=options.token,
+                        auth=auth,
+                        headers={"user-agent": self._http.headers["user-agent"], **(headers or {})},
+                        hub=hub,
+                    ),
+                    self._raw_config,
                 ),
                 observe=guard.observe,
             )
@@ -408,7 +416,7 @@ class Client(ClientBase):
         if self._oauth_token is not None and prepared.endpoint.oauth_token:
             extra["oauth_token"] = self._oauth_token
         timeout = job_timeout if job_timeout is not None else self.job_timeout
-        call_headers = {"x-gradio-user": "api", **(headers or {})}
+        call_headers = _official.zero_gpu_headers(self.space_id, _official.call_headers(headers))
 
         def launch(data: list[Any]) -> None:
             def register(job_id: int) -> None:
@@ -474,6 +482,30 @@ class Client(ClientBase):
     def thread_count(self) -> int:
         """Threads this client runs now (readers and pool workers)."""
         return self._shell.thread_count
+
+    # ------------------------------------------------------------------ official names
+
+    @classmethod
+    def duplicate(
+        cls,
+        from_id: str,
+        to_id: str | None = None,
+        token: str | None = None,
+        private: bool = True,
+        hardware: str | None = None,
+        secrets: dict[str, str] | None = None,
+        sleep_timeout: int = 5,
+        max_workers: int = 2,
+        verbose: bool = True,
+        **client_kwargs: Any,
+    ) -> Client:
+        """Duplicate a Hugging Face Space under your account (or ``to_id``) and connect to
+        the copy.  An existing copy is reused.  ``hardware`` defaults to the original's;
+        ``sleep_timeout`` (minutes) applies to upgraded hardware.  Uses ``HF_ENDPOINT``."""
+        space_id = _official.duplicate_space(
+            from_id, to_id, token, private, hardware, secrets, sleep_timeout, verbose
+        )
+        return cls(space_id, token=token, max_workers=max_workers, verbose=verbose, **client_kwargs)
 
     # ------------------------------------------------------------------ internals
 

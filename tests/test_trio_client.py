@@ -79,17 +79,15 @@ async def test_iteration_of_a_plain_endpoint_ends_with_its_value(client: AsyncCl
     assert job.outputs() == [42] and await job.result() == 42
 
 
-async def test_iteration_raises_the_job_error_after_its_last_status(client: AsyncClient) -> None:
+async def test_iteration_of_a_failed_job_ends_and_result_raises(client: AsyncClient) -> None:
+    """As the official client's job iteration: the loop ends, ``result()`` raises."""
     job = await client.submit(api_name="/crash")
-    seen: list[Any] = []
-    with pytest.raises(AppError):
-        async for update in job:
-            seen.append(update)
+    seen: list[Any] = [update async for update in job]
     assert kinds(seen)[-1] == "FINISHED" and seen[-1].success is False
     assert not any(isinstance(u, OutputUpdate) for u in seen)
+    assert [value async for value in job.iter_outputs()] == []
     with pytest.raises(AppError):
-        async for _ in job.iter_outputs():
-            pass
+        await job.result()
 
 
 async def test_iteration_of_a_cancelled_job_stops_quietly(client: AsyncClient) -> None:

@@ -41,6 +41,7 @@ from .api import (
 )
 from .errors import (
     AuthenticationError,
+    ConfigError,
     GradioClientError,
     HTTPStatusError,
     RemoteProtocolError,
@@ -206,17 +207,35 @@ def _fetch_config(
     if response.status_code == 429:
         raise TooManyRequestsError(f"{root} is rate limiting requests (HTTP 429); try later.")
     if 200 <= response.status_code < 300:
-        return parse_config(response.content)
+        return _parse_config_of(root, response.content)
     # Very old apps embed the config in their page.
     page = yield HttpRequest(method="GET", url=f"{root}/", headers=headers)
     assert page is not None
     match = _EMBEDDED_CONFIG.search(page.content) if 200 <= page.status_code < 300 else None
-    if match is None:
-        raise _status_error("GET /config", response, f" {root} does not look like a Gradio app.")
-    config = parse_config(match.group(1))
-    if "allow_flagging" in _loads(match.group(1)) and version_tuple(config.version) < (3,):
-        raise RemoteProtocolError(f"{root} runs Gradio 2.x, which this client does not support.")
-    return config
+    if match is None:  # the official client's wording first (a ValueError there too)
+        start = (
+            f"Could not get Gradio config from: {root}/"
+            if 200 <= page.status_code < 300
+            else f"Could not fetch config for {root}/"
+        )
+        raise ConfigError(
+            f"{start}. GET /config answered HTTP {response.status_code} and the page has no "
+            "embedded config: this does not look like a Gradio app.",
+            response.status_code,
+        )
+    if "allow_flagging" in (_loads(match.group(1)) or {}):
+        raise ConfigError(
+            "Gradio 2.x is not supported by this client. Please upgrade your Gradio app to "
+            f"Gradio 3.x or higher ({root}/ runs Gradio 2.x)."
+        )
+    return _parse_config_of(root, match.group(1))
+
+
+def _parse_config_of(root: str, content: bytes) -> AppConfig:
+    try:
+        return parse_config(content)
+    except RemoteProtocolError as exc:
+        raise ConfigError(f"Could not get Gradio config from: {root}/. {exc}") from None
 
 
 def _fetch_info(

@@ -65,6 +65,19 @@ class MalformedMessageError(RemoteProtocolError):
         self.event_id = event_id
 
 
+class ConfigError(RemoteProtocolError, ValueError):
+    """The URL does not serve a Gradio config: not a Gradio app (or a Gradio 2.x one).
+
+    A ``ValueError`` whose message starts like the official client's ("Could not get
+    Gradio config from: URL").  ``status_code`` is the HTTP status of ``GET /config``
+    when it failed.
+    """
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
 # ------------------------------------------------------------------------- job outcomes
 
 
@@ -106,8 +119,9 @@ class ValidationError(GradioClientError, ValueError):
         self.errors = errors or []
 
 
-class AuthenticationError(GradioClientError):
-    """Credentials are missing or wrong (HTTP 401, or a failed login)."""
+class AuthenticationError(GradioClientError, ValueError):
+    """Credentials are missing or wrong (HTTP 401, or a failed login).  A ``ValueError``
+    as the official client's."""
 
 
 class TooManyRequestsError(GradioClientError):
@@ -118,8 +132,9 @@ class TooManyRequestsError(GradioClientError):
         self.retry_after = retry_after
 
 
-class SpaceError(GradioClientError):
-    """A Hugging Face Space could not be resolved, or is not running."""
+class SpaceError(GradioClientError, ValueError):
+    """A Hugging Face Space could not be resolved, or is not running (a ``ValueError``,
+    as the official client raises)."""
 
     def __init__(self, message: str, space_id: str | None = None, stage: str | None = None):
         super().__init__(message)
@@ -164,6 +179,7 @@ __all__ = [
     "AppError",
     "ArgumentError",
     "AuthenticationError",
+    "ConfigError",
     "ConnectionLostError",
     "EndpointNotFoundError",
     "FileError",

@@ -3,11 +3,18 @@
 Names and values match the official client's ``gradio_client.utils.Status`` and
 ``StatusUpdate`` so code that inspects ``job.status().code`` keeps working.  The core fills
 every field except ``time``, which is a wall-clock reading the shells stamp on delivery
-(the core owns no clock).
+(the core owns no clock): ``delivered(update, now)`` makes the copy a user sees.
+
+``StatusUpdate`` is a dataclass like the official one (positional construction in the
+official field order, ``vars()``, ``dataclasses.asdict`` and ``replace`` work); the fields
+this library adds come after the official ones.  What a user sees also follows the
+official values: a FINISHED or CANCELLED status has ``rank`` 0, and a PROCESSING status has
+``eta`` None (the server's estimate of the processing time is kept in ``process_eta``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from typing import Any, Final
 
@@ -53,8 +60,14 @@ _ORDER: Final[dict[Status, int]] = {
 }
 
 
-class StatusUpdate(msgspec.Struct, kw_only=True, frozen=True, gc=False):
-    """One observation of a job: queue position, ETA, progress, logs, or its end."""
+@dataclasses.dataclass(repr=True, eq=True)
+class StatusUpdate:
+    """One observation of a job: queue position, ETA, progress, logs, or its end.
+
+    The first nine fields are the official client's, in its order; the rest are this
+    library's: ``log_details`` (the whole log message: title, duration, visible) and
+    ``process_eta`` (the server's estimate of the processing time, on PROCESSING).
+    """
 
     code: Status
     rank: int | None = None
@@ -64,8 +77,30 @@ class StatusUpdate(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     time: Any = None  # datetime of delivery, stamped by the shell
     progress_data: list[ProgressUnit] | None = None
     log: tuple[str, str] | None = None  # (text, level), as the official client gives it
-    log_details: Log | None = None  # the whole message: title, duration, visible
     type: str = "status"
+    log_details: Log | None = None
+    process_eta: float | None = None
+
+
+_NEW: Final = object.__new__
+_TERMINAL_CODES: Final = frozenset({Status.FINISHED, Status.CANCELLED})
+
+
+def delivered(update: StatusUpdate, now: Any) -> StatusUpdate:
+    """The copy of a core status that a user sees: ``time`` set to ``now``; a terminal
+    status has ``rank`` 0 and PROCESSING has ``eta`` None (its estimate moves to
+    ``process_eta``), as in the official client.  About 0.3 us (no ``dataclasses.replace``)."""
+    fields = update.__dict__.copy()
+    fields["time"] = now
+    code = update.code
+    if code in _TERMINAL_CODES:
+        fields["rank"] = 0
+    elif code is Status.PROCESSING and update.eta is not None:
+        fields["process_eta"] = update.eta
+        fields["eta"] = None
+    copy: StatusUpdate = _NEW(StatusUpdate)
+    copy.__dict__ = fields
+    return copy
 
 
 class OutputUpdate(msgspec.Struct, kw_only=True, frozen=True, gc=False):
@@ -80,4 +115,4 @@ class OutputUpdate(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     type: str = "output"
 
 
-__all__ = ["OutputUpdate", "ProgressUnit", "Status", "StatusUpdate"]
+__all__ = ["OutputUpdate", "ProgressUnit", "Status", "StatusUpdate", "delivered"]

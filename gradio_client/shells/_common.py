@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple, Optional
 
 import httpx
-import msgspec
 
 from .. import _files
+from ..errors import httpx_twin
 from ..protocol.actions import Action
 from ..protocol.api import AppConfig, Endpoint, build_data, has_files, info_dict, render_api
 from ..protocol.connect import Connection, HttpResponse, is_url, same_origin
@@ -39,7 +39,7 @@ from ..protocol.errors import (
     TransportError,
 )
 from ..protocol.machine import QueueMachine
-from ..protocol.status import StatusUpdate
+from ..protocol.status import StatusUpdate, delivered
 
 
 class ShellBase:
@@ -99,7 +99,7 @@ def prepare(
 
 
 def stamp(update: StatusUpdate) -> StatusUpdate:
-    return msgspec.structs.replace(update, time=datetime.datetime.now())
+    return delivered(update, datetime.datetime.now())
 
 
 def http_response(response: httpx.Response) -> HttpResponse:
@@ -114,11 +114,17 @@ def transport_error(exc: BaseException, what: str) -> GradioClientError:
     """An httpx (or socket) failure as one of our errors, saying what was being done."""
     if isinstance(exc, GradioClientError):
         return exc
-    if isinstance(exc, httpx.TimeoutException):
-        return ConnectionLostError(f"{what} timed out ({type(exc).__name__}).")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return ConnectionLostError(f"{what} broke off: {exc}.")
-    if isinstance(exc, (httpx.ConnectError, ConnectionError, OSError)):
+    if isinstance(exc, httpx.HTTPError):  # ours, and an instance of exc's httpx class too
+        if isinstance(exc, httpx.TimeoutException):
+            doing = f"{what} timed out ({type(exc).__name__})."
+        elif isinstance(exc, httpx.RemoteProtocolError):
+            doing = f"{what} broke off."
+        elif isinstance(exc, httpx.ConnectError):
+            doing = f"{what} could not connect."
+        else:
+            doing = f"{what} failed ({type(exc).__name__})."
+        return httpx_twin(exc, doing)
+    if isinstance(exc, (ConnectionError, OSError)):
         return ConnectionLostError(f"{what} could not connect: {exc}.")
     return TransportError(f"{what} failed: {type(exc).__name__}: {exc}.")
 

@@ -128,7 +128,10 @@ def test_gradio_2_page_is_refused() -> None:
 
 def test_not_a_gradio_app() -> None:
     routes = {"GET http://app.test/config": status(404), "GET http://app.test/": ok("<html/>")}
-    with pytest.raises(HTTPStatusError, match="does not look like a Gradio app"):
+    with pytest.raises(ValueError, match="^Could not get Gradio config from: http://app.test/"):
+        drive(connect_flow("http://app.test"), routes)
+    routes["GET http://app.test/"] = status(404)  # the official wording for a page that fails
+    with pytest.raises(ValueError, match="^Could not fetch config for http://app.test/"):
         drive(connect_flow("http://app.test"), routes)
 
 

@@ -8,6 +8,19 @@ Space routes that clients use to resolve ``"owner/name"`` (protocol.md §2.3):
     GET /api/spaces/{owner}/{name}/runtime  {"stage", "hardware": {"current", "requested"}}
     GET /api/spaces/{owner}/{name}/host     {"host", "subdomain"}
 
+Routes for ``Client.duplicate`` (huggingface_hub's ``whoami``, ``duplicate_repo``,
+``add_space_secret``, ``request_space_hardware``, ``set_space_sleep_time``), all needing
+``Authorization: Bearer <a known user's token>`` (``add_user``), else 401:
+
+    GET  /api/whoami-v2                           {"type": "user", "name": <the token's user>}
+    POST /api/spaces/{owner}/{name}/duplicate     {"repository": "ns/name", "visibility": ...}
+                                                  -> {"url": ...}; 409 if it exists; the copy
+                                                  serves the original's host, cpu-basic, private
+                                                  unless visibility is "public"
+    POST /api/spaces/{owner}/{name}/secrets       {"key", "value"}   (kept in Space.secrets)
+    POST /api/spaces/{owner}/{name}/hardware      {"flavor"}         -> runtime
+    POST /api/spaces/{owner}/{name}/sleeptime     {"seconds"}        -> runtime
+
 Like the real Hub: an unknown id gives 404 ``{"error": "Repository not found"}``; a private Space
 without ``Authorization: Bearer <its token>`` gives 401 ``{"error": "Invalid username or
 password."}`` (both with an ``X-Error-Code: RepoNotFound`` header).  Every request is recorded
@@ -46,13 +59,19 @@ class Space:
     stage: str = "RUNNING"
     token: str | None = None
     hardware: str = "cpu-basic"
+    secrets: dict[str, str] = field(default_factory=dict)
+    sleep_time: int | None = None
 
     @property
     def subdomain(self) -> str:
         return re.sub(r"[^a-z0-9]+", "-", self.id.lower()).strip("-")
 
     def runtime(self) -> dict[str, Any]:
-        return {"stage": self.stage, "hardware": {"current": self.hardware, "requested": self.hardware}}
+        runtime: dict[str, Any] = {"stage": self.stage,
+                                   "hardware": {"current": self.hardware, "requested": self.hardware}}
+        if self.sleep_time is not None:
+            runtime["gcTimeout"] = self.sleep_time
+        return runtime
 
     def info(self) -> dict[str, Any]:
         owner = self.id.split("/")[0]
@@ -74,6 +93,7 @@ class RecordedRequest:
 class FakeHub:
     def __init__(self, spaces: dict[str, dict[str, Any]] | None = None) -> None:
         self.spaces: dict[str, Space] = {}
+        self.users: dict[str, str] = {}  # token -> user name
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._timers: list[threading.Timer] = []
@@ -138,6 +158,11 @@ class FakeHub:
             self._timers.append(timer)
             timer.start()
 
+    def add_user(self, name: str, token: str) -> None:
+        """A Hub user, known by ``Authorization: Bearer <token>`` (whoami, duplicate, ...)."""
+        with self._lock:
+            self.users[token] = name
+
     def remove_space(self, space_id: str) -> None:
         with self._lock:
             self.spaces.pop(space_id, None)
@@ -155,6 +180,8 @@ class FakeHub:
     def handle(self, req: RecordedRequest) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(req)
+            if req.method == "POST" or req.path == "/api/whoami-v2":
+                return self._handle_write(req)
             m = re.fullmatch(r"/api/spaces/([^/]+)/([^/]+)(/runtime|/host)?/?", req.path)
             if req.method != "GET" or not m:
                 return 404, {"error": "Sorry, we can't find the page you are looking for."}
@@ -171,6 +198,55 @@ class FakeHub:
             if route == "/host":
                 return 200, {"host": space.host, "subdomain": space.subdomain}
             return 200, space.info()
+
+    def _handle_write(self, req: RecordedRequest) -> tuple[int, dict[str, Any]]:
+        """whoami and the POST routes of ``Client.duplicate`` (called holding the lock)."""
+        auth = req.headers.get("authorization", "")
+        user = self.users.get(auth[len("Bearer "):]) if auth.startswith("Bearer ") else None
+        if user is None:
+            return 401, UNAUTHORIZED
+        if req.path == "/api/whoami-v2":
+            return 200, {"type": "user", "name": user, "fullname": user, "orgs": []}
+        m = re.fullmatch(r"/api/spaces/([^/]+)/([^/]+)/(duplicate|secrets|hardware|sleeptime)/?",
+                         req.path)
+        if not m:
+            return 404, {"error": "Sorry, we can't find the page you are looking for."}
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError:
+            return 400, {"error": "Invalid JSON body"}
+        space = self.spaces.get(f"{m.group(1)}/{m.group(2)}")
+        if space is None or (space.private and space.token != auth[len("Bearer "):]
+                             and not space.id.startswith(user + "/")):
+            return 404, NOT_FOUND
+        route = m.group(3)
+        if route == "duplicate":
+            target = body.get("repository")
+            if not isinstance(target, str) or target.count("/") != 1:
+                return 400, {"error": "Invalid repository name"}
+            if target in self.spaces:
+                return 409, {"error": "You already created this space repo"}
+            private = body.get("visibility", "private" if body.get("private") else "public") != "public"
+            copy = Space(target, space.host, private, "RUNNING",
+                         auth[len("Bearer "):] if private else None, "cpu-basic")
+            self.spaces[target] = copy
+            return 200, {"url": f"https://huggingface.co/spaces/{target}"}
+        if not space.id.startswith(user + "/"):
+            return 403, {"error": "You don't have the rights to change this Space"}
+        if route == "secrets":
+            if not isinstance(body.get("key"), str) or not isinstance(body.get("value"), str):
+                return 400, {"error": "key and value must be strings"}
+            space.secrets[body["key"]] = body["value"]
+            return 200, {}
+        if route == "hardware":
+            if not isinstance(body.get("flavor"), str):
+                return 400, {"error": "flavor must be a string"}
+            space.hardware = body["flavor"]
+            return 200, space.runtime()
+        if not isinstance(body.get("seconds"), int):
+            return 400, {"error": "seconds must be an integer"}
+        space.sleep_time = body["seconds"]
+        return 200, space.runtime()
 
 
 def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
