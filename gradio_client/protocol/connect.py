@@ -48,7 +48,7 @@ from .errors import (
     SpaceError,
     TooManyRequestsError,
 )
-from .machine import MULTIPLEXED, MachineConfig
+from .machine import EVENT_ACK_TIMEOUT, MULTIPLEXED, MachineConfig
 
 
 class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -337,3 +337,4 @@ __all__ = [
     "machine_config",
     "same_origin",
 ]
+        "event_ack_timeout": EVENT_ACK_TIMEOUT if config.protocol in MULTIPLEXED else None,

@@ -46,6 +46,7 @@ class ShellBase:
     """What both shells do the same way around their own ``feed`` and clock."""
 
     _machine: QueueMachine
+    CertificateError,
 
     def _now(self) -> float:
         raise NotImplementedError
@@ -142,6 +143,14 @@ def download_status_error(response: httpx.Response) -> HTTPStatusError:
     """A download answered with something else than 200 (its body already read)."""
     return HTTPStatusError(
         f"Downloading an output file failed with HTTP {response.status_code}: "
+    failure = _certificate_failure(exc)
+    if failure is not None:  # issue 18: nothing was lost, the TLS check failed
+        return TLSCertificateError(
+            f"{what} could not verify the server's TLS certificate: {failure}. For a self-signed "
+            "certificate or a private CA, give the client the CA certificate: "
+            "httpx_kwargs={'verify': ssl.create_default_context(cafile='ca.pem')} (or set "
+            "SSL_CERT_FILE); ssl_verify=False turns verification off (testing only)."
+        )
         f"{response.text[:200]!r}",
         response.status_code,
         response.content,
@@ -157,6 +166,28 @@ def upload_error(path: str, exc: BaseException) -> GradioClientError:
 
 def uploaded_path(path: str, response: httpx.Response) -> str:
     """The server path in a reply to ``POST /upload`` of ``path``; raises if there is none."""
+class TLSCertificateError(CertificateError, httpx.ConnectError):
+    """A certificate that failed verification: our ``CertificateError`` and, as httpx
+    raised it, an ``httpx.ConnectError`` (``except httpx.ConnectError`` keeps working)."""
+
+    def __init__(self, message: str) -> None:
+        CertificateError.__init__(self, message)
+        self._request: httpx.Request | None = None  # httpx's .request raises RuntimeError
+
+
+def _certificate_failure(exc: BaseException) -> str | None:
+    """What failed, when ``exc`` (or what it wraps) is a failed TLS certificate check."""
+    seen = 0
+    cause: BaseException | None = exc
+    while cause is not None and seen < 8:
+        if isinstance(cause, ssl.SSLCertVerificationError) or (
+            "CERTIFICATE_VERIFY_FAILED" in str(cause)
+        ):
+            return str(cause) or type(cause).__name__
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return None
+
+
     if response.status_code != 200:
         raise HTTPStatusError(
             f"Uploading {path!r} failed with HTTP {response.status_code}: {response.text[:200]!r}",
