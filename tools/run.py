@@ -395,8 +395,38 @@ def child_env(gradio_python: Path) -> dict[str, str]:
     return env
 
 
+DEPLOY_PACKAGES = ("nginx", "haproxy", "squid")  # tests/deploy: real proxies (Debian packages)
+
+
+def ensure_deploy_packages() -> None:
+    """Install nginx, haproxy and squid for tests/deploy when they are missing (as root, with
+    apt-get; no service is started).  Elsewhere those tests skip, saying why."""
+    missing = [p for p in DEPLOY_PACKAGES
+               if not (shutil.which(p) or Path(f"/usr/sbin/{p}").exists())]
+    if not missing:
+        return
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        say(f"{', '.join(missing)} missing and not installable here (needs root and apt-get): "
+            "tests/deploy will skip those setups")
+        return
+    say(f"installing {', '.join(missing)} for tests/deploy (apt-get) ...")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    policy = Path("/usr/sbin/policy-rc.d")  # keep the packages from starting system services
+    added = not policy.exists()
+    if added:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        if run(["apt-get", "update"], env=env) == 0:
+            run(["apt-get", "install", "-y", "--no-install-recommends", *missing], env=env)
+    finally:
+        if added:
+            policy.unlink(missing_ok=True)
+
+
 def cmd_test(args: list[str]) -> int:
     t0 = time.monotonic()
+    ensure_deploy_packages()
     dev = ensure_dev()
     gradio_python = ensure_gradio(DEFAULT_GRADIO)
     # Extra gradio versions for cross-version tests: GCX_TEST_GRADIO_VERSIONS="4.44.1 3.50.2"
