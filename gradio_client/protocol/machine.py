@@ -147,14 +147,11 @@ from .errors import (
     MalformedMessageError,
     QueueFullError,
     RemoteProtocolError,
-    ReplicaMismatchError,
     ServerStoppedError,
     SessionNotFoundError,
     StalledStreamError,
-    StreamCutError,
     TooManyRequestsError,
     TransportError,
-    UploadNotFoundError,
     ValidationError,
 )
 from .messages import (
@@ -192,11 +189,6 @@ PROTOCOLS: Final = MULTIPLEXED | {"ws", "sse"}
 MAX_STATUS_UPDATES: Final = 100_000  # advisory statuses per job (see the rules)
 MAX_REPEATS: Final = 16  # equal advisory statuses in a row (see the rules)
 
-# A real server names each event on the session stream at once (an ``estimation``, in all
-# 81 joins of every recorded 4.14-6.31 session in tests/data/sessions); 30 s leaves room for
-# an overloaded server and still ends a job whose join reached another replica.
-EVENT_ACK_TIMEOUT: Final = 30.0
-
 _MSG_TAG: Final = re.compile(rb'\s*\{\s*"msg"\s*:\s*"([a-z_0-9.]+)"')
 
 HIDDEN_ERROR: Final = (
@@ -226,9 +218,6 @@ class MachineConfig(msgspec.Struct, frozen=True, kw_only=True):
     early_message_limit: int = 10_000
     tombstone_limit: int = 100_000
     error_body_limit: int = 64 * 1024
-    # replicas (issue 18): a joined event the session stream has not named this long fails
-    # (None: never; machine_config() sets EVENT_ACK_TIMEOUT for the multiplexed protocols)
-    event_ack_timeout: float | None = None
 
 
 class Phase(enum.IntEnum):
@@ -258,7 +247,6 @@ class _Job:
         "last_advice",
         "repeats",
         "advisories",
-        "ack_deadline",
     )
 
     def __init__(
@@ -283,7 +271,6 @@ class _Job:
         self.last_advice: StatusUpdate | None = None  # the previous advisory status
         self.repeats = 0  # how often in a row it was emitted again
         self.advisories = 0  # advisory statuses emitted
-        self.ack_deadline: float | None = None  # unacked: when the stream must have named it
 
 
 class StreamKind(enum.Enum):
@@ -364,8 +351,6 @@ class QueueMachine:
         self._sessions: dict[str, _Session] = {session_hash: self._session}
         self._jobs: dict[int, _Job] = {}
         self._timed: dict[int, _Job] = {}  # jobs with a deadline or a grace deadline
-        self._unacked: dict[int, _Job] = {}  # joined, not yet named by the session stream
-        self._cut: set[str] = set()  # sessions whose stream broke while jobs waited
         self._by_event: dict[str, _Job] = {}
         self._ended: dict[str, None] = {}  # tombstones, insertion-ordered for eviction
         self._early: dict[str, list[KnownMessage | MalformedMessageError]] = {}
@@ -399,10 +384,6 @@ class QueueMachine:
             for when in (job.deadline, job.grace_deadline):
                 if when is not None and (best is None or when < best):
                     best = when
-        for job in self._unacked.values():  # unarmed: tick now to start the clock
-            when = self._now if job.ack_deadline is None else job.ack_deadline
-            if best is None or when < best:
-                best = when
         return best
 
     # ------------------------------------------------------------------ inputs: user
@@ -492,31 +473,7 @@ class QueueMachine:
                         ),
                     ),
                 )
-        if self._unacked:
-            self._expire_unacked(now)
         return self._take()
-
-    def _expire_unacked(self, now: float) -> None:
-        """Replicas (issue 18): a real server names every event on the session stream right
-        after its join (an ``estimation``); a job still unnamed ``event_ack_timeout`` s after
-        its join reply, while the stream is open, is on a replica this stream does not reach."""
-        timeout = self.config.event_ack_timeout or 0.0
-        for job in list(self._unacked.values()):
-            stream = self._sessions[job.session].stream
-            if job.ack_deadline is None or stream is None or stream.status is None or (
-                stream.error_body is not None
-            ):
-                job.ack_deadline = now + timeout  # the clock runs while the stream is open
-            elif job.ack_deadline <= now and job.phase is Phase.WAITING:
-                error = ReplicaMismatchError(
-                    f"The server accepted this job (event {job.event_id}) but the event stream "
-                    f"did not mention it within {timeout:g} s: the join and the stream most "
-                    "likely reached different replicas of the app (a load balancer without "
-                    "session affinity). Enable sticky sessions, or run one replica. The app "
-                    "may have run the job; its result is lost.",
-                    job.event_id,
-                )
-                self._end(job, JobFailed(job=job.id, error=error))
 
     def reset_session(self, session_hash: str) -> list[Action]:
         """Use a new session for jobs submitted from now on (fresh gr.State).
@@ -719,8 +676,6 @@ class QueueMachine:
             if job is None:
                 self._on_unclaimed(stream, event_id, message)
                 return
-            if self._unacked:
-                self._unacked.pop(job.id, None)
         # A live job: _end unlinks a job from _by_event and closes its own stream.
         stream.chatty = True
         self._dispatch(stream, job, message)
@@ -747,10 +702,8 @@ class QueueMachine:
                 # A join still in flight went to a server that stops. (After a lost session
                 # a join still gets a fresh one: those jobs carry on.)
                 jobs += self._session_jobs(session, Phase.JOINING)
-            cut = stream.session in self._cut
-            self._cut.discard(stream.session)
             for job in jobs:
-                self._end(job, JobFailed(job=job.id, error=_lost_error(error, job, cut, self._unacked)))
+                self._end(job, JobFailed(job=job.id, error=error))
             self._forget_session_if_idle(session)
         elif not isinstance(message, (Heartbeat, AliveCheck, Estimation)):
             self._notice(f"Ignored a {type(message).__name__} message without an event id.")
@@ -794,8 +747,7 @@ class QueueMachine:
             return
         self._status(job, StatusUpdate(code=Status.SENDING_DATA))
         body = {"data": job.data, "fn_index": job.fn_index, "session_hash": job.session, **job.extra}
-        if job.phase is Phase.JOINING:
-            self._named(job, msg.event_id)
+        self._named(job, msg.event_id)  # data not yet sent: the job is still JOINING
         if stream.kind is StreamKind.SOCKET:
             job.data = None
             self._out.append(SendWebSocket(stream_id=stream.id, text=encode_json(body).decode()))
@@ -897,8 +849,6 @@ class QueueMachine:
             session = self._sessions[job.session]
             stream = session.stream or self._open_session_stream(session, 0.0)
             early = self._early.pop(event_id, ())
-            if not early and self.config.event_ack_timeout is not None:
-                self._unacked[job.id] = job  # the clock starts at the next tick
             self._early_count -= len(early)
             for message in early:
                 if job.id not in self._jobs:  # an early message ended it
@@ -1022,10 +972,6 @@ class QueueMachine:
         waiting = self._session_jobs(session, Phase.WAITING)
         if not waiting:
             self._forget_session_if_idle(session)
-        if clean:
-            self._cut.discard(session.hash)
-        else:  # cut mid-job: if the server lost the session, say so (StreamCutError)
-            self._cut.add(session.hash)
             return
         spent = []
         for job in waiting:
@@ -1044,7 +990,7 @@ class QueueMachine:
                     f"brought no news of the job ({error})."
                 )
             for job in spent:
-                self._end(job, JobFailed(job=job.id, error=_lost_error(error, job, False, self._unacked)))
+                self._end(job, JobFailed(job=job.id, error=error))
             waiting = [job for job in waiting if job.phase is not Phase.DONE]
             if not waiting:
                 self._forget_session_if_idle(session)
@@ -1115,7 +1061,6 @@ class QueueMachine:
         was_joining = job.phase is Phase.JOINING
         job.phase = Phase.DONE
         del self._jobs[job.id]
-        self._unacked.pop(job.id, None)
         self._timed.pop(job.id, None)
         session = self._sessions[job.session]
         if was_joining:
@@ -1282,13 +1227,6 @@ def _server_ended(error: GradioClientError) -> bool:
 
 
 def _app_error(output: Output, title: str | None) -> AppError:
-    if _UPLOAD_MISSING.search(message):  # issue 18: the upload went to another replica
-        return UploadNotFoundError(
-            f"The file uploaded for this job was not found on the server that ran it "
-            f"({message}): the upload and the job most likely reached different replicas of "
-            "the app (a load balancer without session affinity; enable sticky sessions), or "
-            "the server lost its uploads (a restart). The app did not run the job."
-        )
     message = output.error if isinstance(output.error, str) else HIDDEN_ERROR
     return AppError(
         message,
@@ -1310,43 +1248,6 @@ def _session_error(message: UnexpectedError | ServerStopped) -> GradioClientErro
     if message.event_id is not None:
         return AppError(text or HIDDEN_ERROR)
     return ConnectionLostError(f"The server reported an unexpected error: {text}")
-
-# Gradio 5-6: "Cannot move X to the gradio cache dir because it was not uploaded by a user."
-# Gradio 4.20-4.44: "File X is not in the upload folder and cannot be accessed."
-_UPLOAD_MISSING: Final = re.compile(r"not uploaded by a user|is not in the upload folder")
-
-
-def _lost_error(
-    error: GradioClientError, job: _Job, cut: bool, unacked: Mapping[int, _Job]
-) -> GradioClientError:
-    """Issue 18: what a lost session (or a stream that kept ending with no news) means for one
-    job.  Never named on the stream: its join and the stream reached different servers.
-    Named, but the stream broke while it waited: the stream was cut mid-job (most often a
-    proxy's idle timeout)."""
-    if not isinstance(error, (SessionNotFoundError, StalledStreamError)):
-        return error
-    if job.id in unacked:
-        return ReplicaMismatchError(
-            f"The server accepted this job (event {job.event_id}), but the event stream never "
-            f"mentioned it ({error}): the join and the stream most likely reached different "
-            "replicas of the app (a load balancer without session affinity; enable sticky "
-            "sessions, or run one replica), or the server restarted in between. The app may "
-            "have run the job; its result is lost.",
-            job.event_id,
-        )
-    if cut and isinstance(error, SessionNotFoundError):
-        return StreamCutError(
-            "The event stream was closed while the job was pending, and on reconnecting the "
-            f"server no longer knew the session ({error}). Gradio drops a session's events "
-            "when its stream disconnects, so the result is lost (the app may have run the "
-            "job). The usual cause is a proxy or load balancer whose read/idle timeout is "
-            "shorter than Gradio's 15 s heartbeat interval (nginx proxy_read_timeout, "
-            "haproxy timeout server/tunnel, a cloud load balancer's idle timeout): raise it "
-            "well above 15 s. A server restart, or a reconnect reaching another replica, "
-            "ends the same way."
-        )
-    return error
-
 
 
 def _json_field(body: bytes, key: str) -> Any:

@@ -30,7 +30,7 @@ from gradio_client.protocol.errors import (
     StalledStreamError,
 )
 from gradio_client.protocol.machine import MAX_REPEATS, Phase, QueueMachine, _Job
-from gradio_client.protocol.messages import decode_with_repairs, peek_header
+from gradio_client.protocol.messages import ProgressUnit, decode_message, decode_with_repairs, peek_header
 
 from .machine_helpers import Harness, completed, only
 
@@ -351,3 +351,19 @@ def test_ending_a_job_twice_is_a_local_protocol_error_not_an_assert() -> None:
     h.feed(h.machine.cancel(job, now=0.0))
     with pytest.raises(LocalProtocolError, match="end twice"):
         h.machine._end(state, JobFailed(job=job, error=ConnectionLostError("x")))
+
+
+def test_decode_message_is_decode_with_repairs_without_the_repairs() -> None:
+    raw = b'{"msg":"estimation","event_id":"E","rank":-1,"queue_size":2}'
+    message, repairs = decode_with_repairs(raw)
+    assert decode_message(raw) == message and repairs
+    units = ProgressUnit.from_msg([{"index": 1, "length": 4, "unit": "steps", "desc": "x"}])
+    assert units == [ProgressUnit(1, 4, "steps", None, "x")]
+
+
+def test_websocket_frames_for_a_closed_socket_are_ignored() -> None:
+    h = Harness("ws")
+    job, actions = h.submit()
+    sid = actions[0].stream_id
+    h.feed(h.machine.cancel(job, now=0.0))
+    assert h.machine.receive_ws_message(sid, '{"msg": "send_hash"}') == []
