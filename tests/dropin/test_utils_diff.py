@@ -312,3 +312,30 @@ def test_classes_keep_the_official_bases(official: Worker, module: str, name: st
     theirs = eval(official({"module": module, "fn": name, "mode": "mro"})["ok"])  # noqa: S307
     ours = eval(handle({"module": module, "fn": name, "mode": "mro"})["ok"])  # noqa: S307
     assert set(theirs[1:]) <= set(ours[1:]), (theirs, ours)  # [0]: the class (aliases differ)
+
+
+def test_encode_url_to_base64(official: Worker, tmp_path: Path) -> None:
+    """A URL is fetched (GET, no redirects followed) and encoded; an error status raises."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "a.png").write_bytes(PNG_BYTES)
+    (tmp_path / "b.txt").write_text("text")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        for path in ["/a.png", "/b.txt", "/missing.wav", ""]:
+            answer = same(official, {"fn": "encode_url_or_file_to_base64", "args": [base + path]})
+            assert ("exc" in answer) == (path in ("/missing.wav",)), answer
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+PNG_BYTES = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAAEElEQVR4nGP4z8DAwMDAAAAHAAH/PJDk3QAAAABJRU5ErkJggg==")
