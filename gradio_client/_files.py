@@ -232,16 +232,42 @@ def download_url(ref: dict[str, Any], conn: Connection) -> str:
 _UNSAFE: Final = re.compile(r"[\x00-\x1f\x7f/\\:]")
 
 
+MAX_NAME_BYTES: Final = 255  # one path component, in UTF-8 (ext4, APFS, NTFS-ish)
+_MAX_EXT_BYTES: Final = 32
+
+
 def safe_name(ref: dict[str, Any]) -> str:
-    """A file name for a download that cannot leave its folder."""
+    """A file name for a download that cannot leave its folder.
+
+    The last path segment of the server's name, with separators, control characters and
+    ``..`` made harmless, shortened to at most ``MAX_NAME_BYTES`` bytes of UTF-8 (cut on
+    a character boundary) keeping its extension when the extension fits.
+    """
     raw = ref.get("orig_name") or ref.get("path") or ref.get("name") or ref.get("url") or ""
     raw = str(raw).replace("\\", "/")
     if is_url(raw):
         raw = unquote(urlsplit(raw).path)
     name = _UNSAFE.sub("_", raw.rstrip("/").rsplit("/", 1)[-1]).strip()
+    # lone surrogates (from undecodable names) cannot be written as UTF-8
+    name = name.encode("utf-8", "replace").decode("utf-8")
     if name in ("", ".", "..") or set(name) <= {"."}:
         name = "file"
-    return name[:200]
+    return shorten_name(name)
+
+
+def shorten_name(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """``name`` cut to ``limit`` bytes of UTF-8, keeping a short extension."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    suffix = dot + ext if stem and len((dot + ext).encode("utf-8")) <= _MAX_EXT_BYTES else ""
+    if not suffix:
+        stem = name
+    room = limit - len(suffix.encode("utf-8"))
+    cut = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip()
+    if not cut or set(cut) <= {"."}:
+        cut = "file"
+    return cut + suffix
 
 
 class DownloadSink:

@@ -50,7 +50,14 @@ from .protocol.actions import (
     JobSucceeded,
 )
 from .protocol.api import Endpoint, outputs_value
-from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config
+from .protocol.connect import (
+    DEFAULT_HUB,
+    DEFAULT_LIMITS,
+    Connection,
+    Limits,
+    connect_flow,
+    machine_config,
+)
 from .protocol.errors import GradioClientError, LocalProtocolError
 from .protocol.machine import Phase, QueueMachine
 from .protocol.status import OutputUpdate as _BaseOutputUpdate
@@ -396,6 +403,10 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         job_timeout: float | None = None,
         stream_read_timeout: float = 60.0,
         max_streams: int = 16,
+        max_response_size: int | None = DEFAULT_LIMITS.max_response_size,
+        max_message_size: int | None = DEFAULT_LIMITS.max_message_size,
+        max_download_size: int | None = DEFAULT_LIMITS.max_download_size,
+        connect_timeout: float | None = DEFAULT_LIMITS.connect_timeout,
         hf_token: str | None = None,
         space: str | None = None,
         **ignored: Any,
@@ -414,6 +425,12 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         self._stream_read_timeout = stream_read_timeout
         self._max_streams = max_streams
         self._max_workers = max_workers
+        self._limits = Limits(
+            max_response_size=max_response_size,
+            max_message_size=max_message_size,
+            max_download_size=max_download_size,
+            connect_timeout=connect_timeout,
+        )
         self.verbose = verbose
         self.job_timeout = job_timeout
         self.session_hash = str(uuid.uuid4())
@@ -467,7 +484,9 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         hub = os.environ.get("HF_ENDPOINT") or DEFAULT_HUB
         guard = CredentialGuard(self._src, self._headers, hub)
         self._http = http = httpx.AsyncClient(
-            **http_kwargs(self._httpx_kwargs, self._ssl_verify, guard, asynchronous=True)
+            **http_kwargs(
+                self._httpx_kwargs, self._ssl_verify, guard, asynchronous=True, limits=self._limits
+            )
         )
         if "user-agent" not in {k.lower() for k in (self._httpx_kwargs or {}).get("headers") or {}}:
             http.headers["user-agent"] = _official.USER_AGENT
@@ -487,9 +506,14 @@ class AsyncClient(ClientBase, _official.OfficialNames):
                     self._raw_config,
                 ),
                 observe=guard.observe,
+                limits=self._limits,
             )
             self._machine = QueueMachine(
-                machine_config(self._conn.config, stream_read_timeout=self._stream_read_timeout),
+                machine_config(
+                    self._conn.config,
+                    stream_read_timeout=self._stream_read_timeout,
+                    max_event_size=self._limits.event_size,
+                ),
                 self.session_hash,
             )
             self._shell = TrioShell(
@@ -502,6 +526,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
                 job_headers=lambda job: self._call_headers.get(job, {}),
                 verify=self._ssl_verify,
                 on_stop=self._end_all,
+                limits=self._limits,
             )
             await nursery.start(self._shell.run)
         except BaseException:

@@ -34,7 +34,14 @@ from .protocol.actions import (
 from ._files import DEFAULT_TEMP_DIR as DEFAULT_TEMP_DIR  # the official module-level name
 from .protocol.api import Endpoint as Endpoint  # gradio: `from gradio_client.client import Endpoint`
 from .protocol.api import outputs_value
-from .protocol.connect import DEFAULT_HUB, Connection, connect_flow, machine_config
+from .protocol.connect import (
+    DEFAULT_HUB,
+    DEFAULT_LIMITS,
+    Connection,
+    Limits,
+    connect_flow,
+    machine_config,
+)
 from .protocol.errors import GradioClientError, LocalProtocolError
 from .protocol.machine import QueueMachine
 from .protocol.status import OutputUpdate, Status, StatusUpdate
@@ -304,6 +311,10 @@ class Client(ClientBase, _official.OfficialNames):
         job_timeout: float | None = None,
         stream_read_timeout: float = 60.0,
         max_streams: int = 16,
+        max_response_size: int | None = DEFAULT_LIMITS.max_response_size,
+        max_message_size: int | None = DEFAULT_LIMITS.max_message_size,
+        max_download_size: int | None = DEFAULT_LIMITS.max_download_size,
+        connect_timeout: float | None = DEFAULT_LIMITS.connect_timeout,
         hf_token: str | None = None,
         space: str | None = None,
         **ignored: Any,
@@ -317,7 +328,15 @@ class Client(ClientBase, _official.OfficialNames):
         self.job_timeout = job_timeout
         hub = os.environ.get("HF_ENDPOINT") or DEFAULT_HUB
         guard = CredentialGuard(options.src, headers, hub)
-        self._http = httpx.Client(**http_kwargs(httpx_kwargs, ssl_verify, guard, asynchronous=False))
+        self._limits = limits = Limits(
+            max_response_size=max_response_size,
+            max_message_size=max_message_size,
+            max_download_size=max_download_size,
+            connect_timeout=connect_timeout,
+        )
+        self._http = httpx.Client(
+            **http_kwargs(httpx_kwargs, ssl_verify, guard, asynchronous=False, limits=limits)
+        )
         if "user-agent" not in {k.lower() for k in (httpx_kwargs or {}).get("headers") or {}}:
             self._http.headers["user-agent"] = _official.USER_AGENT
         guard_cookies(self._http, guard)
@@ -336,13 +355,18 @@ class Client(ClientBase, _official.OfficialNames):
                     self._raw_config,
                 ),
                 observe=guard.observe,
+                limits=limits,
             )
         except BaseException:
             self._http.close()
             raise
         self.session_hash = str(uuid.uuid4())
         self._machine = QueueMachine(
-            machine_config(self._conn.config, stream_read_timeout=stream_read_timeout),
+            machine_config(
+                self._conn.config,
+                stream_read_timeout=stream_read_timeout,
+                max_event_size=limits.event_size,
+            ),
             self.session_hash,
         )
         self._jobs: dict[int, Job] = {}  # by the machine's id
@@ -359,6 +383,7 @@ class Client(ClientBase, _official.OfficialNames):
             max_streams=max_streams,
             job_headers=lambda job: self._call_headers.get(job, {}),
             verify=ssl_verify,
+            limits=limits,
         )
         self._shell.feed(self._machine.start)
         if verbose:

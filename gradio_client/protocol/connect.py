@@ -10,12 +10,20 @@ httpx.AsyncClient, an embedder with anything.  Steps, in order:
    2 s (``GET .../runtime``) up to ``space_wait`` seconds; a broken, paused or sleeping Space
    is a ``SpaceError`` saying what to do.  The Space's ``host`` becomes the root URL.
 2. ``auth=(user, password)``: ``POST {root}/login`` (form).  Cookies come back in the
-   shell's cookie jar; a refusal (400 or 401) is an ``AuthenticationError``.
+   shell's cookie jar; a refusal (400 or 401) is an ``AuthenticationError``.  The login is
+   sent with ``follow_redirects=False``: a redirect would make httpx send the form (the
+   password) again, maybe to another origin, so any 3xx is a failed login
+   (``AuthenticationError`` naming where it pointed).
 3. ``GET {root}/config`` (never under the API prefix).  401 is an ``AuthenticationError``,
    429 a ``TooManyRequestsError``.  Other failures fall back to the HTML page's embedded
    ``window.gradio_config`` (very old apps); a page without one is not a Gradio app.
 4. ``GET {root}{prefix}/info?all_endpoints=True`` for parameter names, types and defaults.
    When it fails (old servers have no such route) the API is derived from the config.
+
+Every request step says whether it goes to the app (``app=True``) or to the Hub: a shell's
+credential guard binds to the app's origin at the first app step, whatever its host (the
+Hub's own origin included).  ``Limits`` holds the client's caps and the connect deadline;
+``ConnectDeadline`` turns them into a deadline per step (pure: the shell passes its clock).
 """
 
 from __future__ import annotations
@@ -42,7 +50,9 @@ from .api import (
 from .errors import (
     AuthenticationError,
     ConfigError,
+    ConnectTimeoutError,
     GradioClientError,
+    ResponseTooLargeError,
     HTTPStatusError,
     RemoteProtocolError,
     SpaceError,
@@ -56,6 +66,8 @@ class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
     url: str
     headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     form: Mapping[str, str] | None = None
+    app: bool = True  # to the app (False: to the Hub, resolving a Space id)
+    follow_redirects: bool = True  # False: a 3xx comes back to the flow as it is
 
 
 class HttpResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +96,92 @@ class Connection(msgspec.Struct, frozen=True, kw_only=True):
     def api_root(self) -> str:
         """The root plus the API prefix: where queue, upload and file routes live."""
         return self.root + self.config.api_prefix.rstrip("/")
+
+
+MiB: Final = 1024 * 1024
+
+
+class Limits(msgspec.Struct, frozen=True, kw_only=True):
+    """The client's caps on what a server can make it read, wait for, or write.
+
+    Every size is counted after decompression.  ``None`` means no cap.  The
+    ``Client``/``AsyncClient`` keywords of the same names set them.
+    """
+
+    #: one HTTP reply body read whole: ``/config``, ``/info``, login, the Hub's answers,
+    #: join / data / cancel replies, upload replies (``ResponseTooLargeError``)
+    max_response_size: int | None = 64 * MiB
+    #: one server-sent event (one line of it too) or one websocket message
+    #: (``MessageTooLargeError``); the event stream as a whole has no cap
+    max_message_size: int | None = 64 * MiB
+    #: one downloaded output file, on disk (``ResponseTooLargeError``)
+    max_download_size: int | None = 1024 * MiB
+    #: the whole connect flow (login, ``/config``, ``/info``), in seconds
+    #: (``ConnectTimeoutError``); each request to the Hub gets as long again, and waiting
+    #: for a building Space has its own budget (``space_wait``, 300 s)
+    connect_timeout: float | None = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_response_size", "max_message_size", "max_download_size"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive number of bytes or None, got {value!r}")
+        timeout = self.connect_timeout
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"connect_timeout must be a positive number of seconds or None, got {timeout!r}")
+
+    @property
+    def event_size(self) -> int:
+        """``max_message_size`` as the machine's ``max_event_size`` (which needs a number)."""
+        return self.max_message_size if self.max_message_size is not None else 2**62
+
+
+DEFAULT_LIMITS: Final = Limits()
+
+
+def too_large(what: str, option: str, limit: int, size: int) -> ResponseTooLargeError:
+    """The error for a body past a cap: what it was, the cap, and how to raise it."""
+    return ResponseTooLargeError(
+        f"{what} grew past {option}={limit} bytes ({size} bytes read, counted after "
+        f"decompression).  If the server is trusted, raise the cap: "
+        f"Client(..., {option}={max(limit * 4, size + 1)}), or {option}=None for no cap.",
+        option,
+        limit,
+        size,
+    )
+
+
+class ConnectDeadline:
+    """When each request of the connect flow must be done by (pure: pass the clock in).
+
+    Requests to the app share one deadline, ``limits.connect_timeout`` after the first of
+    them; a request to the Hub gets ``connect_timeout`` of its own (the waits between the
+    Hub's polls of a building Space are ``space_wait``'s, not this).
+    """
+
+    __slots__ = ("_timeout", "_app_deadline")
+
+    def __init__(self, limits: Limits) -> None:
+        self._timeout = limits.connect_timeout
+        self._app_deadline: float | None = None
+
+    def for_step(self, step: HttpRequest, now: float) -> float | None:
+        """The deadline of ``step``, in the clock of ``now`` (None: none)."""
+        if self._timeout is None:
+            return None
+        if not step.app:
+            return now + self._timeout
+        if self._app_deadline is None:
+            self._app_deadline = now + self._timeout
+        return self._app_deadline
+
+    def error(self, step: HttpRequest) -> ConnectTimeoutError:
+        where = "Connecting to the app" if step.app else "Asking the Hub where the Space runs"
+        return ConnectTimeoutError(
+            f"{where} did not finish within connect_timeout={self._timeout:g} s "
+            f"({step.method} {step.url} was still going).  Pass connect_timeout=... "
+            "(seconds, or None for no deadline) to wait longer."
+        )
 
 
 DEFAULT_HUB: Final = "https://huggingface.co"
@@ -137,8 +235,18 @@ def connect_flow(
             url=f"{root}/login",
             headers=app_headers,
             form={"username": auth[0], "password": auth[1]},
+            follow_redirects=False,  # a redirect would send the password again
         )
         assert response is not None
+        if 300 <= response.status_code < 400:
+            location = _header(response, "location") or "nowhere"
+            raise AuthenticationError(
+                f"Could not log in to {root}: the login was answered with a redirect "
+                f"(HTTP {response.status_code} to {location[:200]!r}), not with a session.  "
+                "It was not followed, so the password went nowhere else.  A Gradio app "
+                "launched with auth=... answers 200; an app without a login redirects "
+                "(then drop auth=)."
+            )
         if response.status_code in (400, 401, 403):
             raise AuthenticationError(
                 f"Could not log in to {root}: the username or password is wrong."
@@ -156,7 +264,7 @@ def _resolve_space(
 ) -> Generator[Step, HttpResponse | None, str]:
     hub_headers = {"authorization": f"Bearer {token}"} if token else {}
     url = f"{hub}/api/spaces/{quote(space_id)}"
-    response = yield HttpRequest(method="GET", url=url, headers=hub_headers)
+    response = yield HttpRequest(method="GET", url=url, headers=hub_headers, app=False)
     assert response is not None
     if response.status_code in (401, 403, 404):
         hint = "" if token else " If it is private, pass token=..."
@@ -180,7 +288,9 @@ def _resolve_space(
             )
         yield Sleep(2.0)
         waited += 2.0
-        response = yield HttpRequest(method="GET", url=f"{url}/runtime", headers=hub_headers)
+        response = yield HttpRequest(
+            method="GET", url=f"{url}/runtime", headers=hub_headers, app=False
+        )
         assert response is not None
         stage = _stage({"runtime": _json_object(response, "the Hub's Space runtime")})
     if stage in BROKEN_STAGES:
@@ -285,6 +395,7 @@ def machine_config(config: AppConfig, **overrides: Any) -> MachineConfig:
         "cancel_fns": cancel_fns,
         "unqueued_fns": unqueued if config.protocol == "ws" else frozenset(),
         "heartbeat": config.connect_heartbeat and config.protocol in MULTIPLEXED,
+        "event_ack_timeout": EVENT_ACK_TIMEOUT if config.protocol in MULTIPLEXED else None,
     }
     settings.update(overrides)
     return MachineConfig(**settings)
@@ -302,6 +413,13 @@ def same_origin(url: str, root: str) -> bool:
 
 def _port(scheme: str) -> int | None:
     return {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
+
+
+def _header(response: HttpResponse, name: str) -> str | None:
+    for key, value in response.headers.items():
+        if key.lower() == name:
+            return value
+    return None
 
 
 def _loads(content: bytes) -> Any:
@@ -328,7 +446,10 @@ def _status_error(what: str, response: HttpResponse, hint: str = "") -> HTTPStat
 
 
 __all__ = [
+    "ConnectDeadline",
     "Connection",
+    "DEFAULT_LIMITS",
+    "Limits",
     "HttpRequest",
     "HttpResponse",
     "Sleep",
@@ -336,5 +457,5 @@ __all__ = [
     "is_url",
     "machine_config",
     "same_origin",
+    "too_large",
 ]
-        "event_ack_timeout": EVENT_ACK_TIMEOUT if config.protocol in MULTIPLEXED else None,

@@ -202,6 +202,41 @@ __all__ = [
 ]
 
 
+# ------------------------------------------------------- limits and redirects (issue 12)
+
+
+class ResponseTooLargeError(MessageTooLargeError):
+    """A body the server sent grew past one of the client's size caps.
+
+    Sizes are counted after decompression.  ``option`` names the ``Client``/``AsyncClient``
+    keyword that sets the cap (raise it, or pass None for no cap), ``limit`` its value and
+    ``size`` the bytes read when it was passed.
+    """
+
+    def __init__(
+        self, message: str, option: str = "", limit: int | None = None, size: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.option = option
+        self.limit = limit
+        self.size = size  # bytes read when the cap was passed
+
+
+class ConnectTimeoutError(TransportError, TimeoutError):
+    """Connecting (login, ``/config``, ``/info``) did not finish within ``connect_timeout``."""
+
+
+class UnsafeRedirectError(TransportError):
+    """The server redirected a request whose body may hold credentials to another origin.
+
+    Such a redirect is never followed: the body (a login form, a join with an OAuth token)
+    would be sent again to the other origin.
+    """
+
+
+__all__ += ["ConnectTimeoutError", "ResponseTooLargeError", "UnsafeRedirectError"]
+
+
 # ------------------------------------------------- queue core: stream budget (issue 12)
 
 

@@ -27,7 +27,7 @@ from wsproto.events import (
     TextMessage,
 )
 
-from ..protocol.errors import ConnectionLostError
+from ..protocol.errors import ConnectionLostError, MessageTooLargeError
 from ._common import ws_rejected
 
 
@@ -56,11 +56,15 @@ def set_connect_hook(netloc: str, hook: ConnectHook | None) -> None:
 
 
 class SyncWebSocket:
-    def __init__(self, sock: socket.socket, conn: WSConnection) -> None:
+    def __init__(
+        self, sock: socket.socket, conn: WSConnection, max_message_size: int = 64 * 1024 * 1024
+    ) -> None:
         self._sock = sock
         self._conn = conn
         self._send_lock = threading.Lock()
         self._parts: list[str] = []
+        self._size = 0  # characters held in _parts
+        self.max_message_size = max_message_size
         self.close_code: int | None = None
         self.close_reason = ""
         self._closed = False
@@ -74,13 +78,17 @@ class SyncWebSocket:
         cookies: Any = None,
         timeout: float = 10.0,
         verify: bool | ssl.SSLContext = True,
+        max_message_size: int = 64 * 1024 * 1024,
     ) -> SyncWebSocket:
         """Open a websocket (or hand it to the hook registered for its host, if any)."""
         with _hooks_lock:
             hook = _connect_hooks.get(netloc_of(url))
         if hook is not None:
-            return hook(url, headers=headers, cookies=cookies, timeout=timeout, verify=verify)
-        return cls.open(url, headers=headers, cookies=cookies, timeout=timeout, verify=verify)
+            ws = hook(url, headers=headers, cookies=cookies, timeout=timeout, verify=verify)
+        else:
+            ws = cls.open(url, headers=headers, cookies=cookies, timeout=timeout, verify=verify)
+        ws.max_message_size = max_message_size
+        return ws
 
     @classmethod
     def open(
@@ -154,9 +162,18 @@ class SyncWebSocket:
                 if isinstance(event, Message):
                     if isinstance(event, TextMessage):
                         self._parts.append(event.data)
+                        self._size += len(event.data)
+                        if self._size > self.max_message_size:
+                            self._parts.clear()
+                            raise MessageTooLargeError(
+                                f"A websocket message grew past max_message_size="
+                                f"{self.max_message_size} bytes.  If the server is trusted, "
+                                "raise it: Client(..., max_message_size=...)."
+                            )
                         if event.message_finished:
                             text = "".join(self._parts)
                             self._parts.clear()
+                            self._size = 0
                             yield text
                 elif isinstance(event, Ping):
                     self._send_raw(self._conn.send(event.response()))

@@ -47,9 +47,25 @@ from ..protocol.actions import (
     Post,
     SendWebSocket,
 )
-from ..protocol.connect import Connection, HttpRequest, HttpResponse, Sleep, Step
+from ..protocol.connect import (
+    ConnectDeadline,
+    Connection,
+    HttpRequest,
+    HttpResponse,
+    Limits,
+    Sleep,
+    Step,
+)
 from ..protocol.machine import QueueMachine
-from ._common import ShellBase, http_response, ssl_context, transport_error
+from ._common import (
+    ShellBase,
+    document_cap,
+    flow_request,
+    flow_timeout,
+    ssl_context,
+    stream_cap,
+    transport_error,
+)
 
 log = logging.getLogger("gradio_client")
 
@@ -61,34 +77,73 @@ _finishing = threading.local()
 
 
 def run_flow(
-    http: httpx.Client, flow: Any, *, observe: Callable[[str], None] | None = None
+    http: httpx.Client,
+    flow: Any,
+    *,
+    observe: Callable[[HttpRequest], None] | None = None,
+    limits: Limits | None = None,
 ) -> Any:
     """Drive a pure request/response flow (``connect_flow``) with a sync httpx client.
 
-    ``observe(url)`` is called before each request (the credential guard learns the app's
-    origin from it).
+    ``observe(step)`` is called before each request (the credential guard learns the app's
+    origin from it).  Each reply is read within the step's deadline (``ConnectDeadline``):
+    a server that drips its reply one byte at a time cannot hold the flow past it.
     """
+    limits = limits or Limits()
+    deadlines = ConnectDeadline(limits)
     reply: HttpResponse | None = None
-    while True:
-        try:
-            step: Step = flow.send(reply)
-        except StopIteration as stop:
-            return stop.value
-        if isinstance(step, Sleep):
-            time.sleep(step.seconds)
-            reply = None
-            continue
-        assert isinstance(step, HttpRequest)
-        if observe is not None:
-            observe(step.url)
-        try:
-            response = http.request(
-                step.method, step.url, headers=dict(step.headers), data=step.form
+    try:
+        while True:
+            try:
+                step: Step = flow.send(reply)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(step, Sleep):
+                time.sleep(step.seconds)
+                reply = None
+                continue
+            assert isinstance(step, HttpRequest)
+            if observe is not None:
+                observe(step)
+            deadline = deadlines.for_step(step, time.monotonic())
+            reply = _flow_reply(http, step, limits, deadline, deadlines)
+    finally:
+        flow.close()
+
+
+def _flow_reply(
+    http: httpx.Client,
+    step: HttpRequest,
+    limits: Limits,
+    deadline: float | None,
+    deadlines: ConnectDeadline,
+) -> HttpResponse:
+    def left() -> float | None:
+        if deadline is None:
+            return None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise deadlines.error(step)
+        return remaining
+
+    try:
+        timeout = flow_timeout(http.timeout, left())
+        with http.stream(**flow_request(step, limits), timeout=timeout) as response:
+            chunks = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                left()
+            return HttpResponse(
+                status_code=response.status_code,
+                content=b"".join(chunks),
+                headers=dict(response.headers),
             )
-        except httpx.HTTPError as exc:
-            flow.close()
-            raise transport_error(exc, f"{step.method} {step.url}") from exc
-        reply = http_response(response)
+    except httpx.TimeoutException as exc:
+        if deadline is not None and time.monotonic() >= deadline - 0.05:
+            raise deadlines.error(step) from exc
+        raise transport_error(exc, f"{step.method} {step.url}") from exc
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, f"{step.method} {step.url}") from exc
 
 
 class _Pool:
@@ -247,9 +302,11 @@ class ThreadShell(ShellBase):
         max_streams: int = 16,
         job_headers: Callable[[int], dict[str, str]] | None = None,
         verify: bool = True,
+        limits: Limits | None = None,
     ) -> None:
         self._http = http
         self._verify = verify
+        self._limits = limits or Limits()
         self._machine = machine
         self._conn = conn
         self._deliver = deliver
@@ -310,7 +367,10 @@ class ThreadShell(ShellBase):
     # ------------------------------------------------------------------ actions
 
     def _perform(self, action: Action) -> None:
-        if isinstance(action, (EmitStatus, EmitOutput, JobSucceeded, JobFailed, JobCancelled)):
+        if isinstance(action, (JobSucceeded, JobFailed, JobCancelled)):
+            self.job_deadlines.pop(action.job, None)
+            self._deliver(action)
+        elif isinstance(action, (EmitStatus, EmitOutput)):
             self._deliver(action)
         elif isinstance(action, Post):
             if action.delay > 0:
@@ -339,11 +399,23 @@ class ThreadShell(ShellBase):
         headers = {"content-type": "application/json", **self._conn.headers}
         if action.job is not None:
             headers.update(self._job_headers(action.job))
+        # A job's POST is bounded by the job's deadline: the pool thread it blocks may be
+        # the one that would fire the deadline's timer.
+        deadline = self.job_deadlines.get(action.job) if action.job is not None else None
+        timeout = self._http.timeout
+        if deadline is not None:
+            timeout = flow_timeout(timeout, max(0.0, deadline - time.monotonic()) + 0.05)
         try:
             response = self._http.post(
-                self._conn.root + action.path, content=action.body, headers=headers
+                self._conn.root + action.path,
+                content=action.body,
+                headers=headers,
+                timeout=timeout,
+                extensions=document_cap(self._limits),
             )
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # httpx errors, a cap passed, a redirect refused
+            if deadline is not None and time.monotonic() >= deadline:
+                self.feed(self._machine.tick, time.monotonic())  # the deadline first
             self.feed(
                 self._machine.receive_request_error,
                 action.request_id,
@@ -423,6 +495,7 @@ class ThreadShell(ShellBase):
                 self._conn.root + action.path,
                 headers={**self._conn.headers, "connection": "close"},  # see _Reader.close
                 timeout=timeout,
+                extensions=stream_cap(),
             ) as response:
                 if reader.closed:
                     return
@@ -460,6 +533,7 @@ class ThreadShell(ShellBase):
                 headers=dict(self._conn.headers),
                 cookies=self._http.cookies,  # the app's only (CredentialGuard)
                 verify=ssl_context(self._verify),
+                max_message_size=self._machine.config.max_event_size,
             )
         except Exception as exc:
             self._feed_end(

@@ -63,9 +63,26 @@ from ..protocol.actions import (
     Post,
     SendWebSocket,
 )
-from ..protocol.connect import Connection, HttpRequest, HttpResponse, Sleep, Step
+from ..protocol.connect import (
+    ConnectDeadline,
+    Connection,
+    HttpRequest,
+    HttpResponse,
+    Limits,
+    Sleep,
+    Step,
+)
 from ..protocol.machine import QueueMachine
-from ._common import ShellBase, http_response, ssl_context, transport_error, ws_rejected
+from ._common import (
+    ShellBase,
+    document_cap,
+    flow_request,
+    http_response,
+    ssl_context,
+    stream_cap,
+    transport_error,
+    ws_rejected,
+)
 
 log = logging.getLogger("gradio_client")
 
@@ -77,13 +94,16 @@ async def run_flow_async(
     http: httpx.AsyncClient,
     flow: Generator[Step, HttpResponse | None, T],
     *,
-    observe: Callable[[str], None] | None = None,
+    observe: Callable[[HttpRequest], None] | None = None,
+    limits: Limits | None = None,
 ) -> T:
     """Drive a pure request/response flow (``connect_flow``) with an async httpx client.
 
-    ``observe(url)`` is called before each request (the credential guard learns the app's
-    origin from it).
+    ``observe(step)`` is called before each request (the credential guard learns the app's
+    origin from it).  Each request runs under its step's deadline (``ConnectDeadline``).
     """
+    limits = limits or Limits()
+    deadlines = ConnectDeadline(limits)
     reply: HttpResponse | None = None
     try:
         while True:
@@ -98,14 +118,17 @@ async def run_flow_async(
                 continue
             assert isinstance(step, HttpRequest)
             if observe is not None:
-                observe(step.url)
-            try:
-                response = await http.request(
-                    step.method, step.url, headers=dict(step.headers), data=step.form
-                )
-            except httpx.HTTPError as exc:
-                raise transport_error(exc, f"{step.method} {step.url}") from exc
-            reply = http_response(response)
+                observe(step)
+            deadline = deadlines.for_step(step, trio.current_time())
+            reply = None
+            with trio.move_on_at(deadline if deadline is not None else float("inf")):
+                try:
+                    response = await http.request(**flow_request(step, limits))
+                except httpx.HTTPError as exc:
+                    raise transport_error(exc, f"{step.method} {step.url}") from exc
+                reply = http_response(response)
+            if reply is None:
+                raise deadlines.error(step)
     finally:
         flow.close()  # a no-op once it returned; releases it after an error or a cancel
 
@@ -188,8 +211,10 @@ class TrioShell(ShellBase):
         job_headers: Callable[[int], dict[str, str]] | None = None,
         verify: bool = True,
         on_stop: Callable[[], None] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._http = http
+        self._limits = limits or Limits()
         self._machine = machine
         self._conn = conn
         self._deliver = deliver
@@ -345,7 +370,7 @@ class TrioShell(ShellBase):
                         self._conn.root + action.path,
                         content=action.body,
                         headers=headers,
-                        extensions={"trace": trace},
+                        extensions={"trace": trace, **document_cap(self._limits)},
                     )
             except Exception as exc:  # httpx errors, and anything else: the job must end
                 self.feed(
@@ -399,6 +424,7 @@ class TrioShell(ShellBase):
                     self._conn.root + action.path,
                     headers=dict(self._conn.headers),
                     timeout=timeout,
+                    extensions=stream_cap(),
                 ) as response:
                     if reader.closed:
                         return
