@@ -7,7 +7,9 @@ so the SSE decoder and the message decoder are exercised through the machine.
 
 Invariant: no exception escapes but LocalProtocolError for submits after close(); every
 job gets exactly one terminal action and no action names it after that; after close()
-every job has ended.
+every job has ended; and a session stream is opened at most ``max_reconnects`` + 1 times
+between two events that can move a job (an output, a job's end, a join reply): a server
+cannot keep the client reopening with advisory messages alone (issue 12).
 
 Run: python fuzz/fuzz_machine.py [libFuzzer flags] (atheris); pytest fuzz/fuzz_machine.py.
 """
@@ -29,6 +31,7 @@ from hypothesis import strategies as st
 from gradio_client.protocol.actions import (
     Action,
     CloseStream,
+    EmitOutput,
     JobCancelled,
     JobFailed,
     JobSucceeded,
@@ -54,12 +57,20 @@ EVENT_FRAMES = [
     b'data: {"msg":"process_completed","event_id":"E%d","output":{"error":null},"success":false}\n\n',
     b'data: {"msg":"send_data","event_id":"E%d"}\n\n',
     b'data: {"msg":"close_stream","event_id":null}\n\n',
+    b'data: {"msg":"estimation","event_id":"E%d","rank":1.5,"queue_size":-1,"rank_eta":"x"}\n\n',
+    b'data: {"msg":"progress","event_id":"E%d","progress_data":[{"index":-1},3]}\n\n',
+    b'data: {"msg":"process_completed","event_id":7,"output":{"data":[1]},"success":true}\n\n',
+    b'data: {"msg":"process_completed","event_id":"E%d","output":{"data":' + b"[" * 3000 + b"]" * 3000 + b'},"success":true}\n\n',
 ]
+MAX_RECONNECTS = 2
 
 
 class _Run:
     def __init__(self, protocol: str) -> None:
-        self.machine = QueueMachine(MachineConfig(protocol=protocol, heartbeat=True, max_reconnects=2), "S")
+        self.machine = QueueMachine(
+            MachineConfig(protocol=protocol, heartbeat=True, max_reconnects=MAX_RECONNECTS), "S"
+        )
+        self.quiet_opens: dict[str, int] = {}  # session stream path -> opens since progress
         self.jobs: list[int] = []
         self.ended: set[int] = set()
         self.posts: list[int] = []
@@ -72,12 +83,17 @@ class _Run:
             job = getattr(action, "job", None)
             if job is not None:
                 assert job not in self.ended, f"{action!r} after the job ended"
+            if isinstance(action, (EmitOutput, *TERMINAL)):
+                self.quiet_opens.clear()
             if isinstance(action, TERMINAL):
                 self.ended.add(action.job)
             elif isinstance(action, Post):
                 self.posts.append(action.request_id)
             elif isinstance(action, (OpenStream, OpenWebSocket)):
                 self.streams.append(action.stream_id)
+                if isinstance(action, OpenStream) and "/queue/data" in action.path:
+                    opens = self.quiet_opens[action.path] = self.quiet_opens.get(action.path, 0) + 1
+                    assert opens <= MAX_RECONNECTS + 1, f"{opens} opens of {action.path} without progress"
             elif isinstance(action, CloseStream) and action.stream_id in self.streams:
                 self.streams.remove(action.stream_id)
 
@@ -99,6 +115,7 @@ class _Run:
             rid = self.posts.pop(arg % len(self.posts))
             status = STATUSES[arg % len(STATUSES)]
             body = b'{"event_id": "E%d"}' % (arg % 5) if status == 200 else blob[:40]
+            self.quiet_opens.clear()  # a join reply may name a job: a fresh budget
             self.apply(m.receive_response(rid, status, body, {"retry-after": "1"}))
         elif kind == 3 and self.posts:
             self.apply(m.receive_request_error(self.posts.pop(arg % len(self.posts)), ConnectionLostError("x")))
