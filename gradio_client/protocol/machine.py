@@ -38,6 +38,9 @@ join 422 / 401 / 429 (retries spent) / other ``JobFailed(ValidationError /
 ``unexpected_error`` for the session        ``JobFailed(SessionNotFound / ServerStopped
                                             / ConnectionLost)`` for every waiting job
 stream lost, reconnects spent               ``JobFailed(ConnectionLostError)``
+streams closed without progress, budget     ``JobFailed(StalledStreamError)`` + server
+spent                                       cancel
+a message for the job cannot be decoded     ``JobFailed(MalformedMessageError)``
 ``cancel(job)``                             ``JobCancelled`` at once; a server cancel
                                             is posted when the server knows the event
 ``tick(now)`` past the job's deadline       ``JobFailed(JobTimeoutError)`` + server cancel
@@ -73,15 +76,16 @@ job or ended with ``close_stream`` (a server may close the stream before it sees
 join; one quick retry per progress is bounded by the progress itself).  Otherwise it backs
 off exponentially on the smallest stall count (``reconnect_base_delay`` 0.25 s doubling to
 ``reconnect_max_delay`` 8 s: 0.5, 1, 2, 4 s with the defaults).  A server that closes
-every stream after an estimation therefore gets 6 stream GETs per job over about 7.5 s,
-then the job fails.
+every stream after an estimation therefore gets 6 stream GETs per job (waits 0, 0.5, 1, 2
+and 4 s: about 7.5 s), then the job fails.
 
-Status history (capped, not coalesced: servers repeat estimations and the official client
-shows every one).  An advisory status (IN_QUEUE, PROCESSING, PROGRESS, LOG) equal to the
-job's previous advisory status is emitted at most ``MAX_REPEATS`` (16) times in a row;
-further repeats are dropped until something changes.  On top of that every job gets at most ``max_status_updates`` (a constructor argument, default
-``MAX_STATUS_UPDATES`` = 100,000) advisory statuses; later ones are dropped after one
-``Notice``.  Terminal and output statuses always go out.
+Status history: capped, not coalesced (servers repeat estimations, and the official client
+shows every one; the recorded sessions replay unchanged).  An advisory status (IN_QUEUE,
+PROCESSING, PROGRESS, LOG) equal to the job's previous advisory status is emitted at most
+``MAX_REPEATS`` (16) more times in a row; further repeats are dropped until something
+changes.  On top of that every job gets at most ``max_status_updates`` advisory statuses (a
+constructor argument, default ``MAX_STATUS_UPDATES`` = 100,000); later ones are dropped
+after one ``Notice``.  Output and terminal statuses always go out.
 
 Sibling cancel (a Gradio server quirk).  ``POST /cancel`` kills every *running* event of
 the same session and function, not only the one named; the victims never get a
