@@ -81,3 +81,37 @@ def test_values_and_descriptions() -> None:
     bar = describe(StatusUpdate(code=Status.PROGRESS, progress_data=[ProgressUnit(index=5, length=10, unit="steps", desc="go")]))
     assert bar == "[##########..........] 5/10 steps go"
     assert describe(StatusUpdate(code=Status.PROGRESS, progress_data=[ProgressUnit(progress=0.25)])) == "progress 25%"
+
+
+def test_arguments_follow_the_parameter_types(gradio_app: str) -> None:
+    """Text parameters take the argument as it is (no JSON); others still parse JSON."""
+    from gradio_client import Client
+
+    text = '{"a": 1}'
+    code, out, _ = run("predict", gradio_app, "--api-name", "/echo", text)
+    with Client(gradio_app, verbose=False) as client:
+        expected = client.predict(text, api_name="/echo")
+    assert (code, out.strip()) == (0, expected) and expected == text
+    code, out, _ = run("predict", gradio_app, "--api-name", "/echo", "--kw", "text=[1, 2]")
+    assert (code, out.strip()) == (0, "[1, 2]")
+    code, out, _ = run("predict", gradio_app, "--api-name", "/add", "2", "--kw", "b=3.5")
+    assert (code, float(out)) == (0, 5.5)
+
+
+def test_a_missing_file_is_a_file_error(gradio_app: str, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt"
+    code, out, err = run("predict", gradio_app, "--api-name", "/file_roundtrip", str(missing))
+    assert code == 1 and out == ""
+    assert err.splitlines()[-1].startswith(f"error: FileError: File {str(missing)!r} does not exist")
+
+
+def test_help_has_examples_and_describes_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["predict", "--help"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0
+        text = capsys.readouterr().out
+        assert "examples:" in text and "gradio-client predict" in text
+    for option in ("--header NAME:VALUE", "--kw NAME=VALUE"):
+        line = text.split(option, 1)[1].split("\n  -", 1)[0]
+        assert len(line.split()) > 3, (option, line)  # it has a help text
