@@ -51,13 +51,12 @@ def _localise(value: Any, component: str, files: dict[str, Path]) -> Any:
     return value
 
 
-def _call(app: RunningApp, name: str, args: list[Any]) -> str:
-    with Client(app.url, verbose=False, download_files=False) as client:
-        try:
-            result: Any = client.predict(*args, api_name=name)
-            text = json.dumps(result, sort_keys=False, default=repr)
-        except Exception as exc:  # noqa: BLE001 - the error is the outcome compared
-            text = f"raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+def _call(client: Client, app: RunningApp, name: str, args: list[Any]) -> str:
+    try:
+        result: Any = client.predict(*args, api_name=name)
+        text = json.dumps(result, sort_keys=False, default=repr)
+    except Exception as exc:  # noqa: BLE001 - the error is the outcome compared
+        text = f"raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     return normalise(text.encode(), app).decode()
 
 
@@ -67,15 +66,22 @@ def test_component_endpoints_answer_like_the_official(
     info = json.loads(fetch(official, "gradio_api/info"))
     files = _local_files(tmp_path)
     answered: list[str] = []
+    with Client(official.url, verbose=False, download_files=False) as on_official, \
+            Client(ours.url, verbose=False, download_files=False) as on_ours:
+        _compare_all(info, files, official, on_official, ours, on_ours, answered)
+    print(f"{len(answered)} endpoints answered alike: {answered}")
+    assert len(answered) >= 18, answered
+    assert {"image", "audio", "file", "gallery", "multimodaltextbox"} <= set(answered), answered
+
+
+def _compare_all(info: dict[str, Any], files: dict[str, Path], official: RunningApp, on_official: Client,
+                 ours: RunningApp, on_ours: Client, answered: list[str]) -> None:
     for name, endpoint in info["named_endpoints"].items():
         kind = name.split("_", 1)[-1]
         if not name.startswith("/c") or kind in SKIP:
             continue
         args = [_localise(p.get("example_input"), p["component"], files) for p in endpoint["parameters"]]
-        theirs, mine = _call(official, name, args), _call(ours, name, args)
+        theirs, mine = _call(on_official, official, name, args), _call(on_ours, ours, name, args)
         assert mine == theirs, name
         if not theirs.startswith("raised"):  # some examples do not fit the output (both raise)
             answered.append(kind)
-    print(f"{len(answered)} endpoints answered alike: {answered}")
-    assert len(answered) >= 18, answered
-    assert {"image", "audio", "file", "gallery", "multimodaltextbox"} <= set(answered), answered
