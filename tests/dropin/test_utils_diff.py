@@ -339,3 +339,12 @@ def test_encode_url_to_base64(official: Worker, tmp_path: Path) -> None:
 
 PNG_BYTES = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAAEElEQVR4nGP4z8DAwMDAAAAHAAH/PJDk3QAAAABJRU5ErkJggg==")
+
+
+@pytest.mark.parametrize(("module", "name"), [
+    ("utils", "SKIP_COMPONENTS"), ("utils", "STATE_COMPONENT"), ("utils", "FILE_DATA_FORMATS"),
+    ("utils", "CURRENT_FILE_DATA_FORMAT"), ("snippet", "BLOB_COMPONENTS"), ("snippet", "OAUTH_TOKEN_PLACEHOLDER"),
+    ("documentation", "classes_inherit_documentation"),
+])
+def test_constants(official: Worker, module: str, name: str) -> None:
+    same(official, {"module": module, "fn": name, "mode": "attr"})

@@ -83,6 +83,9 @@ def _call(request: dict[str, Any]) -> Any:
     mode = request.get("mode")
     if mode == "where":
         return module.__file__
+    if mode == "attr":
+        value = getattr(module, request["fn"])
+        return sorted(value) if isinstance(value, (set, frozenset)) else value
     if mode == "members":
         return [(m.name, m.value) for m in getattr(module, request["fn"])]
     if mode == "mro":
