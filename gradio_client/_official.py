@@ -16,6 +16,7 @@ import logging
 import os
 import platform
 import re
+import sys
 import warnings
 from collections.abc import Generator, Mapping
 from typing import Any, Final
@@ -180,14 +181,16 @@ def call_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
 
 def zero_gpu_headers(space_id: str | None, headers: dict[str, str]) -> dict[str, str]:
     """Copy the ``x-ip-token`` of the Gradio request being served (when this runs inside
-    a Gradio app's event handler and calls a Space) into ``headers``; returns ``headers``."""
+    a Gradio app's event handler and calls a Space) into ``headers``; returns ``headers``.
+
+    Only a process that has imported gradio can be serving a request, so gradio is looked
+    up in ``sys.modules``, never imported (the official client imports it, which takes
+    seconds where gradio is installed but unused)."""
     if not space_id:
         return headers
-    try:
-        from gradio.context import LocalContext  # type: ignore[import-not-found]
-    except ImportError:  # not running inside a Gradio app
-        return headers
-    request = LocalContext.request.get(None)
+    context = sys.modules.get("gradio.context")
+    local = getattr(context, "LocalContext", None)
+    request = local.request.get(None) if local is not None else None
     request_headers = getattr(request, "headers", None)
     if request_headers is not None and "x-ip-token" in request_headers:
         headers["x-ip-token"] = request_headers["x-ip-token"]

@@ -597,3 +597,68 @@ def test_an_idle_client_does_not_hold_the_server_open() -> None:
     print(f"demo.close() with an idle client: none {alone:.2f} s, official {official:.2f} s, "
           f"ours {ours:.2f} s")
     assert ours < 3 * max(alone, official) + 1.0, (alone, official, ours)
+
+
+# ------------------------------------------------------------------ item 12: ZeroGPU header
+
+RELAY_APP = """
+import socket, sys
+import gradio as gr
+from gradio_client import Client
+
+def relay(text):
+    client = Client("gradio/zero", verbose=False)
+    try:
+        return client.predict(text, api_name="/echo")
+    finally:
+        getattr(client, "close", lambda: None)()
+
+demo = gr.Interface(relay, gr.Textbox(label="text"), gr.Textbox(label="out"), api_name="relay")
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+            ssr_mode=False)
+print(f"http://127.0.0.1:{port}/", flush=True)
+sys.stdin.read()  # until the test closes stdin
+"""
+
+
+def _dropin_python() -> Path:
+    default = Path(os.environ.get("GCX_CACHE") or Path.home() / ".cache" / "gcx").expanduser()
+    return Path(os.environ.get("GCX_DROPIN_PYTHON") or default / "gradio-6.31.0-ours" / "bin" / "python")
+
+
+def test_a_gradio_app_calling_a_space_forwards_the_users_ip_token(
+    hub: FakeHub, proxy: _RecordingProxy, tmp_path: Path
+) -> None:
+    """Inside a Gradio app's handler, a client of a Space sends the x-ip-token of the request
+    being served (ZeroGPU quota).  The same relay app runs on gradio with the official client
+    and on gradio with this package (the drop-in env)."""
+    from gradio_client import Client
+
+    dropin = _dropin_python()
+    if not dropin.exists():
+        pytest.fail(f"no drop-in env at {dropin}: `python3 tools/run.py envs 6.31.0-ours`",
+                    pytrace=False)
+    hub.add_space("gradio/zero", host=proxy.url.rstrip("/"))
+    script = tmp_path / "relay.py"
+    script.write_text(RELAY_APP)
+    tokens = []
+    for python in (official_python(), str(dropin)):
+        proxy.seen.clear()
+        app = subprocess.Popen([python, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True, cwd=str(tmp_path), env=_env(False, {"HF_ENDPOINT": hub.url}))
+        try:
+            assert app.stdout is not None
+            url = app.stdout.readline().strip()
+            assert url.startswith("http://"), url
+            with Client(url, verbose=False) as client:
+                assert client.predict("z", api_name="/relay", headers={"X-IP-Token": "tok-1"}) == "z"
+        finally:
+            app.kill()
+            app.wait(10)
+        tokens.append([h.get("x-ip-token") for method, path, h in proxy.seen
+                       if method == "POST" and "/queue/join" in path])
+    official, ours = tokens
+    assert official == ["tok-1"] and ours == official
