@@ -339,7 +339,8 @@ def synchronize_async(func: Callable[..., Coroutine[Any, Any, Any]], *args: Any,
     code, inside or outside a running event loop, and return its result (or raise its
     exception).  The coroutine runs on one shared background loop; calling this from a
     coroutine that itself runs on that loop would deadlock, so that raises
-    ``NotImplementedError``."""
+    ``NotImplementedError``.  Unlike the official one (fsspec's ``sync``), a ``timeout``
+    keyword is passed on to ``func`` like any other."""
     loop = _background_loop()
     if threading.current_thread() is _loop_thread:
         raise NotImplementedError("synchronize_async() called from its own event loop's thread")
