@@ -240,6 +240,8 @@ def marker_text(version: str) -> str:
     lines += [f"uninstall: {name}" for name in spec.get("uninstall", [])]
     if spec.get("then"):
         lines.append("then: " + " ".join(spec["then"]).format(ROOT=ROOT))
+        # this checkout's dependencies may change: rebuild then (the requirements above pin them)
+        lines.append("pyproject: sha256:" + hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16])
     pins = pins_file(version)
     if pins.exists():
         digest = hashlib.sha256(pins.read_bytes()).hexdigest()[:16]
