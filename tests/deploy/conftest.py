@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,28 +36,53 @@ def need(name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def second_replica() -> Iterator[RunningApp]:
-    """A second server of the same app: ``gradio_server`` and this one are the replicas."""
-    app = _start()
-    yield app
-    app.stop()
+def deploy_apps() -> Iterator[dict[str, RunningApp]]:
+    """The extra gradio servers of this layer, started together (startup is the slow part):
+
+    replica   a second server of the kitchen sink: ``gradio_server`` and this one are the
+              two replicas behind haproxy
+    rooted    the app launched with ``root_path="/rooted"`` (GRADIO_ROOT_PATH), as Gradio's
+              nginx guide recommends for a sub-path
+    mounted   a FastAPI app with the kitchen sink mounted at /gradio (``gr.mount_gradio_app``)
+    """
+    kinds = {"replica": {}, "rooted": {"env": {"GRADIO_ROOT_PATH": ROOT_PATH}},
+             "mounted": {"app": "../../tests/deploy/mounted_app"}}
+    started: dict[str, RunningApp] = {}
+    failures: list[str] = []
+
+    def start(name: str) -> None:
+        try:
+            started[name] = _start(**kinds[name])
+        except BaseException as exc:  # pytest.fail raises an OutcomeException
+            failures.append(f"{name}: {exc}")
+
+    threads = [threading.Thread(target=start, args=(name,)) for name in kinds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        if failures:
+            pytest.fail("\n".join(failures), pytrace=False)
+        yield started
+    finally:
+        for app in started.values():
+            app.stop()
 
 
 @pytest.fixture(scope="session")
-def rooted_server() -> Iterator[RunningApp]:
-    """The app launched with ``root_path="/rooted"`` (GRADIO_ROOT_PATH), as Gradio's nginx
-    guide recommends for a sub-path."""
-    app = _start(env={"GRADIO_ROOT_PATH": ROOT_PATH})
-    yield app
-    app.stop()
+def second_replica(deploy_apps: dict[str, RunningApp]) -> RunningApp:
+    return deploy_apps["replica"]
 
 
 @pytest.fixture(scope="session")
-def mounted_server() -> Iterator[RunningApp]:
-    """A FastAPI app with the kitchen sink mounted at /gradio (``gr.mount_gradio_app``)."""
-    app = _start(app="../../tests/deploy/mounted_app")
-    yield app
-    app.stop()
+def rooted_server(deploy_apps: dict[str, RunningApp]) -> RunningApp:
+    return deploy_apps["rooted"]
+
+
+@pytest.fixture(scope="session")
+def mounted_server(deploy_apps: dict[str, RunningApp]) -> RunningApp:
+    return deploy_apps["mounted"]
 
 
 # --------------------------------------------------------------------------- daemons
@@ -142,6 +168,17 @@ def round_robin(gradio_server: RunningApp, second_replica: RunningApp) -> Iterat
     """haproxy over two replicas, round-robin, no session affinity."""
     need("haproxy")
     daemon = daemons.start_haproxy(ROUND_ROBIN, [gradio_server.port, second_replica.port])
+    yield daemon
+    daemon.stop()
+
+
+@pytest.fixture(scope="module")
+def split_uploads(gradio_server: RunningApp, second_replica: RunningApp) -> Iterator[daemons.Daemon]:
+    """haproxy sending uploads to one replica and everything else to the other (uploads
+    routed apart from the queue, the file-call case of no session affinity made certain)."""
+    need("haproxy")
+    daemon = daemons.start_haproxy(ROUND_ROBIN, [gradio_server.port],
+                                   uploads_to=second_replica.port)
     yield daemon
     daemon.stop()
 

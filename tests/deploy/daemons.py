@@ -144,9 +144,10 @@ def start_nginx(server_body: str, tls: tuple[Path, Path] | None = None) -> Daemo
 
 # ---------------------------------------------------------------------------- haproxy
 
-def start_haproxy(backend_body: str, servers: list[int]) -> Daemon:
+def start_haproxy(backend_body: str, servers: list[int], uploads_to: int | None = None) -> Daemon:
     """haproxy in the foreground (-db) balancing over 127.0.0.1:``servers``; ``backend_body``
-    holds the balance/cookie lines; each server line gets ``{cookie}`` filled per server."""
+    holds the balance/cookie lines (a server gets ``cookie rN`` when there is a cookie line).
+    ``uploads_to``: send every ``.../upload`` request to that port instead."""
     exe = binary("haproxy")
     assert exe is not None, missing("haproxy")
     workdir = Path(tempfile.mkdtemp(prefix="gcx-haproxy-"))
@@ -154,6 +155,10 @@ def start_haproxy(backend_body: str, servers: list[int]) -> Daemon:
     lines = "\n".join(
         f"    server r{i} 127.0.0.1:{p}" + (f" cookie r{i}" if "cookie " in backend_body else "")
         for i, p in enumerate(servers, 1))
+    uploads = upload_backend = ""
+    if uploads_to is not None:
+        uploads = "    acl upload path_end /upload\n    use_backend uploads if upload\n"
+        upload_backend = f"backend uploads\n    server u1 127.0.0.1:{uploads_to}\n"
     conf = workdir / "haproxy.cfg"
     conf.write_text(f"""global
     pidfile {workdir}/haproxy.pid
@@ -167,11 +172,11 @@ defaults
     timeout server 1h
 frontend web
     bind 127.0.0.1:{port}
-    default_backend gradio
+{uploads}    default_backend gradio
 backend gradio
 {backend_body}
 {lines}
-""")
+{upload_backend}""")
     return _spawn("haproxy", [exe, "-db", "-f", str(conf)], workdir, port)
 
 

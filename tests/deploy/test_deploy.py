@@ -218,8 +218,27 @@ async def test_round_robin_without_affinity_ends_every_job_with_one_typed_error(
             assert_replica_error(error)
         for i, value in enumerate(burst):
             assert isinstance(value, BaseException) or value == f"b{i}"
-        assert any(isinstance(f, UploadNotFoundError) for f in files), files
         assert all(isinstance(f, BaseException) or f["size"] == 5 for f in files)
+    finally:
+        await facade.close()
+
+
+async def test_upload_on_another_replica_is_upload_not_found(
+    kind: str, split_uploads: daemons.Daemon, tmp_path: Path
+) -> None:
+    """The upload reaches one replica and the job another: the app refuses the path, and the
+    error says the upload was not found where the job ran (round-robin does this to some
+    file calls; routing uploads apart makes it certain)."""
+    facade = await FACADES[kind].connect(f"http://127.0.0.1:{split_uploads.port}/")
+    try:
+        assert await facade.predict("plain call", api_name="/echo") == "plain call"
+        source = tmp_path / "upload.txt"
+        source.write_text("hello")
+        with trio.fail_after(60):  # hang guard
+            error = await outcome(await facade.submit(handle_file(str(source)), api_name="/file_info"))
+        assert isinstance(error, UploadNotFoundError), error
+        assert_replica_error(error)
+        assert "The app did not run the job" in str(error)
     finally:
         await facade.close()
 
