@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -193,8 +194,12 @@ async def test_a_stream_that_never_moves_the_job_ends_it(kind: str, hostile: Hos
         assert len(cancels) <= 1
         statuses = [u.code.name for u in job.updates()]
         assert len(statuses) <= 2 * len(gets) + 2, statuses
+        with hostile.lock:
+            seen = Counter(f"{m} {p}" for _, m, p in hostile.requests)
+        assert sum(seen.values()) <= 12, seen  # connect (config, info), heartbeat, join, streams, cancel
         print(f"\n[{kind}/{hostile.behaviour}] {len(gets)} stream GETs, 1 join, {len(cancels)} cancel, "
-              f"{len(statuses)} status updates; failed after {took:.2f} s: {error}")
+              f"{len(statuses)} status updates, {sum(seen.values())} requests in all; failed after "
+              f"{took:.2f} s: {error}\n  {dict(seen)}")
 
 
 @pytest.mark.parametrize("hostile", ["deep"], indirect=True)
