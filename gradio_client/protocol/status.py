@@ -90,7 +90,9 @@ def delivered(update: StatusUpdate, now: Any) -> StatusUpdate:
     """The copy of a core status that a user sees: ``time`` set to ``now``; a terminal
     status has ``rank`` 0 and PROCESSING has ``eta`` None (its estimate moves to
     ``process_eta``), as in the official client.  About 0.3 us (no ``dataclasses.replace``)."""
-    fields = update.__dict__.copy()
+    copy: StatusUpdate = _NEW(StatusUpdate)
+    fields = copy.__dict__  # filled in place: assigning __dict__ costs twice as much
+    fields.update(update.__dict__)
     fields["time"] = now
     code = update.code
     if code in _TERMINAL_CODES:
@@ -98,8 +100,6 @@ def delivered(update: StatusUpdate, now: Any) -> StatusUpdate:
     elif code is Status.PROCESSING and update.eta is not None:
         fields["process_eta"] = update.eta
         fields["eta"] = None
-    copy: StatusUpdate = _NEW(StatusUpdate)
-    copy.__dict__ = fields
     return copy
 
 
