@@ -662,3 +662,19 @@ def test_a_gradio_app_calling_a_space_forwards_the_users_ip_token(
                        if method == "POST" and "/queue/join" in path])
     official, ours = tokens
     assert official == ["tok-1"] and ours == official
+
+
+async def test_async_client_has_the_same_official_names(gradio_app: str) -> None:
+    """AsyncClient mirrors the sync client: config, app_version, upload_url, headers (user
+    agent included), AsyncJob.running(), and a per-call x-gradio-user cannot be overridden."""
+    from gradio_client import AsyncClient, Client
+
+    with Client(gradio_app, verbose=False) as sync:
+        expected = (sync.config, str(sync.app_version), sync.upload_url, sync.headers)
+    async with AsyncClient(gradio_app, verbose=False) as client:
+        assert (client.config, str(client.app_version), client.upload_url, client.headers) == expected
+        assert client.headers["user-agent"].startswith("gradio_client/")
+        job = await client.submit(0.3, api_name="/slow", headers={"x-gradio-user": "spoof"})
+        assert job.running() is True
+        assert await job.result() == "slept 0.3"
+        assert job.running() is False
