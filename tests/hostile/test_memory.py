@@ -1,7 +1,7 @@
 """Peak memory with the DEFAULT caps, measured in a child process (issue 12, item 4).
 
 The hostile server runs here; the client runs in a fresh interpreter that reports its own
-peak RSS (``getrusage``) before and after the session.  A 1 GiB gzip bomb as ``/config``
+peak RSS (``VmHWM``, reset at its start) before and after the session.  A 1 GiB gzip bomb as ``/config``
 (1 MB on the wire) must stop at ``max_response_size`` (64 MiB); a 2 GiB bomb as a download
 must stop at ``max_download_size`` (1 GiB) without holding it in memory, and leave nothing
 on disk.
@@ -26,13 +26,16 @@ ROOT = Path(__file__).resolve().parents[2]
 OVERHEAD = 64 * MiB  # interpreter, httpx, trio, threads: measured ~45 MiB for a plain session
 
 CHILD = r"""
-import json, resource, sys
+import json, sys
 kind, url, folder = sys.argv[1:4]
 import gradio_client, trio
 from gradio_client import Client
 from gradio_client.aio import AsyncClient
-def rss():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def rss():  # the high-water mark (getrusage's ru_maxrss keeps the parent's across exec)
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) * 1024
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")
 base = rss()
 out = {"base": base}
 try:
