@@ -28,6 +28,7 @@ content hash, exceptions by class, MRO and first sentence.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -105,7 +106,11 @@ def _kind(value: Any) -> str:
 
 
 def run_call(client: Any, call: dict[str, Any], files: str) -> Any:
-    from gradio_client import handle_file
+    try:
+        from gradio_client import handle_file
+    except ImportError:  # official clients before 1.0 (gradio 3.x/4.x) take plain paths
+        def handle_file(path: str) -> str:
+            return path
 
     op = call["op"]
     args = [_arg(a, files, handle_file) for a in call.get("args", [])]
@@ -162,8 +167,12 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             started = time.monotonic()
             try:
                 if app not in clients:
-                    clients[app] = Client(base + app + "/", verbose=False,
-                                          download_files=request.get("downloads", files + "/out"))
+                    options = {"verbose": False,
+                               "download_files": request.get("downloads", files + "/out")}
+                    accepted = inspect.signature(Client).parameters
+                    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+                        options = {k: v for k, v in options.items() if k in accepted}
+                    clients[app] = Client(base + app + "/", **options)
                 results[call["id"]] = run_call(clients[app], call, files)
             except Exception as exc:  # noqa: BLE001 - described, compared
                 results[call["id"]] = describe_error(exc)

@@ -141,9 +141,15 @@ def _is_error(result: Any) -> bool:
     return isinstance(result, dict) and "error" in result
 
 
+# Official clients before 2.0 (gradio 4.x/5.x) put this before the app's error message.
+_UPSTREAM = "The upstream Gradio app has raised an exception: "
+
+
 def _same_error(ours: dict[str, Any], official: dict[str, Any]) -> list[str]:
     problems = []
-    mine, theirs = ours["error"], official["error"]
+    mine, theirs = ours["error"], dict(official["error"])
+    if theirs["text"].startswith(_UPSTREAM):
+        theirs["first"] = driver.first_sentence(theirs["text"].removeprefix(_UPSTREAM))
     if theirs["cls"] not in mine["mro"]:
         problems.append(f"class: ours {mine['cls']} (MRO {mine['mro']}) is not a {theirs['cls']}")
     if mine["first"] != theirs["first"]:

@@ -18,6 +18,14 @@ from typing import Any
 
 import gradio as gr
 
+GR_VERSION = tuple(int("".join(c for c in part if c.isdigit()) or 0)
+                   for part in gr.__version__.split(".")[:2])
+
+
+def _undocumented() -> dict[str, Any]:
+    """The event keyword that hides an endpoint from the API page but keeps it callable."""
+    return {"api_visibility": "undocumented"} if GR_VERSION >= (6, 0) else {"show_api": False}
+
 
 def _upper(text: str, times: float) -> str:
     """Repeat the upper-cased text.
@@ -36,6 +44,7 @@ def build_interface() -> gr.Blocks:
         [gr.Textbox(label="Text"), gr.Number(value=2, label="Times")],
         gr.Textbox(label="Shout"),
         examples=[["hi", 1]],
+        api_name="predict",  # the name older gradios give it; 6.x would name it after the fn
     )
 
 
@@ -77,7 +86,7 @@ def build_blocks() -> gr.Blocks:
         btn = gr.Button("Go")
         btn.click(lambda s: s[::-1], text, out, api_name="reverse")
         btn.click(lambda s: s + "!", text, out, api_name=False)
-        btn.click(lambda s: s.lower(), text, out, api_name="lower", api_visibility="undocumented")
+        btn.click(lambda s: s.lower(), text, out, api_name="lower", **_undocumented())
         btn.click(_count, num, out, api_name="count")
         btn.click(_progress, num, out, api_name="progress")
         btn.click(_fail, text, out, api_name="fail")
@@ -222,7 +231,7 @@ def build_tabs_select() -> gr.Blocks:
                 gr.Markdown("two")
         out = gr.Textbox(label="out")
         gr.Button("sel").click(lambda s: "public " + s, q, out, api_name="_select_1")
-        tabs.select(_select, None, out, api_visibility="undocumented")
+        tabs.select(_select, None, out, **_undocumented())
     with gr.Blocks() as demo:
         word = gr.Textbox(label="word")
         gr.Button("go").click(lambda s: s * 2, word, word, api_name="_select")

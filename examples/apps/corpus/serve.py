@@ -70,7 +70,11 @@ def main() -> None:
         except Exception as exc:  # a feature this gradio lacks
             print(f"corpus: {name} left out: {exc!r}", flush=True)
             continue
-        app = gr.mount_gradio_app(app, demo.queue(), path=f"/{name}", show_error=True)
+        try:
+            app = gr.mount_gradio_app(app, demo.queue(), path=f"/{name}", show_error=True)
+        except TypeError:  # gradio before 4.22 has no show_error here
+            demo.show_error = True
+            app = gr.mount_gradio_app(app, demo.queue(), path=f"/{name}")
         mounted.append(name)
 
     @app.get("/config")
