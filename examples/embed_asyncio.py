@@ -1,6 +1,11 @@
-"""Embed the sans-IO protocol core in asyncio: a complete, small shell (docs/embedding.md).
+"""Embed the sans-IO protocol core yourself: a complete, small asyncio shell (docs/embedding.md).
 
     python examples/embed_asyncio.py http://127.0.0.1:7860/
+
+To call a Gradio app from asyncio, use ``gradio_client.AsyncClient``: it runs on asyncio
+natively (shells/asyncio_shell.py; see examples/fastapi_app.py and
+examples/notebook_asyncio.py).  This file is only the minimal example of driving
+``gradio_client.protocol`` with an IO library of your own, the way the real shells do.
 
 Connects with ``connect_flow``, runs one ``QueueMachine``, performs its actions with
 httpx.AsyncClient on asyncio, and calls /calculator and /count of the kitchen-sink app

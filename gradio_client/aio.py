@@ -1,28 +1,38 @@
-"""The async client for trio programs: ``AsyncClient`` and ``AsyncJob``, on the trio shell.
+"""The async client for trio and asyncio programs: ``AsyncClient`` and ``AsyncJob``.
 
 The twin of ``client.py``: same arguments, same errors, same rules (every job ends exactly
-once, statuses are never missed, iteration always terminates), with trio's structured
-concurrency instead of threads.  A client lives in a nursery:
+once, statuses are never missed, iteration always terminates), with tasks instead of
+threads.  The client asks sniffio which library runs it when it connects and drives the
+core through that library's shell: ``shells/asyncio_shell.py`` (asyncio: FastAPI, Jupyter,
+bots, ``asyncio.run``) or ``shells/trio_shell.py`` (trio).  The code is the same:
 
-    async with AsyncClient("http://127.0.0.1:7860") as client:   # owns its nursery
+    async with AsyncClient("http://127.0.0.1:7860") as client:
         print(await client.predict(3, "add", 4, api_name="/calculator"))
 
-    async with trio.open_nursery() as nursery:                     # or uses yours
+Under trio a client lives in a nursery (``async with`` opens its own); to use yours:
+
+    async with trio.open_nursery() as nursery:
         client = await AsyncClient.connect(url, nursery=nursery)
         ...
         await client.aclose()   # or cancel the nursery
 
-Jobs are plain objects fed by the shell (lists plus ``trio.Event``\\ s), not tasks: a
-thousand jobs cost a thousand small objects, the client's tasks are one per open stream and
-one per request in flight, and no thread is started (host names that are not IP addresses
-are resolved by trio in its worker threads; a numeric address needs none).
+Under asyncio its tasks belong to the running loop (``await AsyncClient.connect(url)``
+needs no nursery); close it with ``aclose()`` or ``async with``.
 
-Cancellation is trio's.  Cancelling a scope around ``await job.result()`` only stops the
-waiting: the job keeps running (use ``job.cancel()``, or ``job_timeout=`` which the core
-enforces and which cancels the job on the server).  ``predict`` is different: it owns its
-job, so when its caller is cancelled the job is cancelled too.  When the client closes, or
-its nursery is cancelled, every pending job ends, exactly once, as cancelled
-(``gradio_client.errors.CancelledError``, never ``trio.Cancelled``).
+Jobs are plain objects fed by the shell (lists plus events), not tasks: a thousand jobs
+cost a thousand small objects, the client's tasks are one per open stream and one per
+request in flight, and no thread is started (host names that are not IP addresses are
+resolved in the library's worker threads; a numeric address needs none).
+
+Cancellation is the library's.  Cancelling a wait (a trio cancel scope, ``asyncio.timeout``
+or ``wait_for``) around ``await job.result()`` only stops the waiting: the job keeps
+running (use ``job.cancel()``, or ``job_timeout=`` which the core enforces and which
+cancels the job on the server).  ``predict`` is different: it owns its job, so when its
+caller is cancelled (a cancel scope, ``task.cancel()``) the job is cancelled too, on the
+server where it supports that.  When the client closes (``aclose()``, the end of
+``async with``), or its nursery is cancelled, every pending job ends, exactly once, as
+cancelled (``gradio_client.errors.CancelledError``, never ``trio.Cancelled`` or
+``asyncio.CancelledError``).
 """
 
 from __future__ import annotations
@@ -33,11 +43,11 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import Any, Final, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, Union
 
 import httpx
 import msgspec
-import trio
+import sniffio
 
 from . import _files, _official
 from .errors import CancelledError
@@ -62,6 +72,7 @@ from .protocol.errors import GradioClientError, LocalProtocolError
 from .protocol.machine import Phase, QueueMachine
 from .protocol.status import OutputUpdate as _BaseOutputUpdate
 from .protocol.status import Status, StatusUpdate
+from .shells._driver import WsConnect
 from .shells._common import (
     ClientBase,
     CredentialGuard,
@@ -77,7 +88,13 @@ from .shells._common import (
     upload_error,
     uploaded_path,
 )
-from .shells.trio_shell import TrioShell, run_flow_async
+
+if TYPE_CHECKING:
+    import trio
+
+    from .shells._trio_lib import TrioLib
+    from .shells.asyncio_shell import AsyncioLib, AsyncioShell
+    from .shells.trio_driver import TrioDriverShell
 
 T = TypeVar("T")
 _MISSING: Final[Any] = object()
@@ -107,7 +124,7 @@ class AsyncJob:
       raises the job's error (``AppError``, ``QueueFullError``, ``ValidationError``,
       ``JobTimeoutError``, ``ConnectionLostError``, ``CancelledError``...).  ``timeout``
       raises the builtin ``TimeoutError`` and leaves the job running, like a cancel scope
-      around the call would (with ``trio.Cancelled`` then).
+      around the call would (with ``trio.Cancelled`` or ``asyncio.CancelledError`` then).
     * ``async for update in job``: every ``StatusUpdate`` and ``OutputUpdate`` in the order
       they happened, from the first one, whenever iteration starts.  A successful job ends
       with ``OutputUpdate(final=True)`` then ``StatusUpdate(FINISHED, success=True)``; a
@@ -130,8 +147,9 @@ class AsyncJob:
         self._outputs: list[Any] = []
         self._log: list[Update] = []  # what ``async for update in job`` walks
         self._terminal: StatusUpdate | None = None  # the machine's last status, logged last
-        self._changed = trio.Event()  # replaced each time it is set
-        self._done = trio.Event()
+        self._lib = client._lib
+        self._changed = self._lib.event()  # replaced each time it is set
+        self._done = self._lib.event()
         self._ended = False
         self._value: Any = None
         self._error: BaseException | None = None
@@ -139,7 +157,7 @@ class AsyncJob:
         self._cancel_requested = False
         self._backlog: deque[Callable[[], Awaitable[None]]] = deque()
         self._io_running = False
-        self._upload_scope: trio.CancelScope | None = None
+        self._upload_scope: Any = None  # a cancel scope while its files upload
 
     # ------------------------------------------------------------------ public API
 
@@ -163,11 +181,8 @@ class AsyncJob:
 
     async def result(self, timeout: float | None = None) -> Any:
         """Wait for the final value; see the class doc for errors and ``timeout``."""
-        if timeout is None:
-            await self._done.wait()
-        else:
-            with trio.move_on_after(timeout):
-                await self._done.wait()
+        await self._lib.wait(self._done, timeout)
+        if timeout is not None:
             if not self._ended:
                 raise TimeoutError(
                     f"The job did not finish within {timeout:g} s; it is still running "
@@ -185,7 +200,7 @@ class AsyncJob:
         False if it had already ended or a cancel was already requested.  The job ends as
         cancelled at once, unless an output it received first is still being downloaded.
         """
-        await trio.lowlevel.checkpoint()
+        await self._lib.checkpoint()
         return self._cancel("cancelled by the caller")
 
     def __aiter__(self) -> AsyncIterator[Update]:
@@ -343,7 +358,7 @@ class AsyncJob:
 
     def _notify(self) -> None:
         self._changed.set()
-        self._changed = trio.Event()
+        self._changed = self._lib.event()
 
 
 class _Follow(Generic[T]):
@@ -362,8 +377,8 @@ class _Follow(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        await trio.lowlevel.checkpoint()
         job = self._job
+        await job._lib.checkpoint()
         while self._next >= len(self._items) and not job._ended:
             await job._changed.wait()
         if self._next < len(self._items):
@@ -374,19 +389,22 @@ class _Follow(Generic[T]):
 
 
 class AsyncClient(ClientBase, _official.OfficialNames):
-    """Call a Gradio app (a URL or a Hugging Face Space id) as an API, from trio.
+    """Call a Gradio app (a URL or a Hugging Face Space id) as an API, from asyncio or trio.
 
     Takes the same arguments as ``Client``, with the same meanings.  ``max_workers`` is how
     many requests (queue POSTs, uploads, downloads) are in flight at once, as the sync
     client's worker threads are; streams do not count.  Keep it small: it also paces how
     fast jobs join the server's queue, and a deep Gradio queue costs the server quadratic
-    work (see ``shells/trio_shell.py``).  Use ``async with AsyncClient(src) as client`` (the
-    client owns a nursery) or ``await AsyncClient.connect(src, nursery=nursery)``.
+    work (see ``shells/trio_shell.py``).  Use ``async with AsyncClient(src) as client``, or
+    ``await AsyncClient.connect(src)`` (trio: ``connect(src, nursery=nursery)``) and
+    ``await client.aclose()``.  ``ws_connect`` replaces how Gradio 3.x websockets are opened
+    (tests replay recorded ones: ``gradio_client.testing.Replay.ws_connect``).
     """
 
     # set once connected (``_open``), like ``ClientBase._conn``
     _machine: QueueMachine
-    _shell: TrioShell
+    _shell: TrioDriverShell | AsyncioShell
+    _lib: type[TrioLib] | type[AsyncioLib]
 
     def __init__(
         self,
@@ -409,6 +427,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         connect_timeout: float | None = DEFAULT_LIMITS.connect_timeout,
         hf_token: str | None = None,
         space: str | None = None,
+        ws_connect: WsConnect | None = None,
         **ignored: Any,
     ) -> None:
         options = client_options(
@@ -440,20 +459,35 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         self._call_headers: dict[int, dict[str, str]] = {}
         self._closed = False
         self._nursery_manager: Any = None  # the nursery ``async with`` opened
+        self._ws_connect = ws_connect
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
     async def connect(
-        cls, src: str | None = None, *, nursery: trio.Nursery, **kwargs: Any
+        cls, src: str | None = None, *, nursery: trio.Nursery | None = None, **kwargs: Any
     ) -> AsyncClient:
-        """Connect, running the client's tasks in ``nursery`` (which cannot exit while the
-        client is open: ``await client.aclose()`` first, or cancel the nursery)."""
+        """Connect.  Under trio the client's tasks run in ``nursery`` (which cannot exit
+        while the client is open: ``await client.aclose()`` first, or cancel the nursery);
+        under asyncio they are tasks of the running loop and there is no nursery."""
         client = cls(src, **kwargs)
+        if _library() == "trio":
+            if nursery is None:
+                raise TypeError(
+                    "AsyncClient.connect() under trio needs nursery= (or use "
+                    "`async with AsyncClient(src) as client`)"
+                )
+        elif nursery is not None:
+            raise TypeError("nursery= is for trio; under asyncio AsyncClient needs none")
         await client._open(nursery)
         return client
 
     async def __aenter__(self) -> AsyncClient:
+        if _library() != "trio":
+            await self._open(None)
+            return self
+        import trio
+
         manager = trio.open_nursery()
         nursery = await manager.__aenter__()
         try:
@@ -480,7 +514,8 @@ class AsyncClient(ClientBase, _official.OfficialNames):
             if manager is not None:
                 await manager.__aexit__(None, None, None)
 
-    async def _open(self, nursery: trio.Nursery) -> None:
+    async def _open(self, nursery: trio.Nursery | None) -> None:
+        self._lib = lib = _lib()
         hub = os.environ.get("HF_ENDPOINT") or DEFAULT_HUB
         guard = CredentialGuard(self._src, self._headers, hub)
         self._http = http = httpx.AsyncClient(
@@ -493,7 +528,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         guard_cookies(http, guard)
         self._raw_config: list[bytes] = []
         try:
-            self._conn: Connection = await run_flow_async(
+            self._conn: Connection = await lib.drive_flow(
                 http,
                 _official.record_config(
                     connect_flow(
@@ -516,7 +551,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
                 ),
                 self.session_hash,
             )
-            self._shell = TrioShell(
+            self._shell = lib.shell(
                 http,
                 self._machine,
                 self._conn,
@@ -527,12 +562,12 @@ class AsyncClient(ClientBase, _official.OfficialNames):
                 verify=self._ssl_verify,
                 on_stop=self._end_all,
                 limits=self._limits,
+                ws_connect=self._ws_connect,
             )
-            await nursery.start(self._shell.run)
+            await lib.start(self._shell, nursery)
         except BaseException:
             self._closed = True
-            with trio.CancelScope(shield=True):
-                await http.aclose()
+            await lib.finish(http.aclose())
             raise
         self._shell.feed(self._machine.start)
         if self.verbose:
@@ -585,7 +620,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         client, then the job joins the queue.  ``job_timeout`` (or the client's) fails
         the job with ``JobTimeoutError`` and cancels it on the server when it runs longer.
         """
-        await trio.lowlevel.checkpoint()
+        await self._checkpoint()
         self._check_open()
         prepared = prepare(self._conn, api_name, fn_index, args, kwargs)
         job = AsyncJob(self, prepared.endpoint)
@@ -597,7 +632,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         call = _Call(prepared.endpoint.fn_index, timeout, extra, call_headers)
         self._pending[job] = None
         if prepared.uploads:
-            job._upload_scope = trio.CancelScope()
+            job._upload_scope = self._lib.cancel_scope()
             self._shell.spawn(self._upload_then, prepared, job, call)
         else:
             self._launch(job, prepared.data, call)
@@ -605,7 +640,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
 
     async def reset_session(self) -> None:
         """Start a new session: fresh ``gr.State``.  Running jobs finish on the old one."""
-        await trio.lowlevel.checkpoint()
+        await self._checkpoint()
         self._check_open()
         self.session_hash = str(uuid.uuid4())
         self._shell.feed(self._machine.reset_session, self.session_hash)
@@ -620,16 +655,18 @@ class AsyncClient(ClientBase, _official.OfficialNames):
             return
         self._closed = True
         try:
-            shell: TrioShell | None = getattr(self, "_shell", None)
+            shell: TrioDriverShell | AsyncioShell | None = getattr(self, "_shell", None)
             if shell is not None:
                 await shell.aclose()
         finally:
             self._end_all()
-            if self._http is not None:
-                with trio.CancelScope(shield=True):  # closing local sockets does not block
-                    await self._http.aclose()
+            if self._http is not None:  # closing local sockets does not block
+                await self._lib.finish(self._http.aclose())
 
     # ------------------------------------------------------------------ internals
+
+    async def _checkpoint(self) -> None:
+        await (getattr(self, "_lib", None) or _lib()).checkpoint()
 
     def _check_open(self) -> None:
         if self._closed or getattr(self, "_shell", None) is None or self._shell.stopped:
@@ -663,7 +700,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
             job._on_action(action)
 
     def _cancel_job(self, job_id: int) -> None:
-        self._shell.feed(self._machine.cancel, job_id, now=trio.current_time())
+        self._shell.feed(self._machine.cancel, job_id, now=self._shell._now())
 
     def _forget(self, job: AsyncJob, *, server_may_run: bool = False) -> None:
         self._pending.pop(job, None)
@@ -736,6 +773,30 @@ class AsyncClient(ClientBase, _official.OfficialNames):
                     return
                 uploaded[path] = _files.uploaded_ref(server_path, path, size, protocol)
             self._launch(job, _files.substitute_uploads(prepared.data, uploaded, protocol), call)
+
+
+def _library() -> str:
+    """The async library running the caller (sniffio): "trio" or "asyncio"."""
+    try:
+        return sniffio.current_async_library()
+    except sniffio.AsyncLibraryNotFoundError:
+        raise RuntimeError(
+            "AsyncClient runs under asyncio or trio: call it from a coroutine "
+            "(asyncio.run(main()) or trio.run(main))"
+        ) from None
+
+
+def _lib() -> type[TrioLib] | type[AsyncioLib]:
+    name = _library()
+    if name == "trio":
+        from .shells._trio_lib import TrioLib
+
+        return TrioLib
+    if name == "asyncio":
+        from .shells.asyncio_shell import AsyncioLib
+
+        return AsyncioLib
+    raise RuntimeError(f"AsyncClient runs under asyncio or trio, not {name}")
 
 
 class _Call(msgspec.Struct, frozen=True):

@@ -42,6 +42,7 @@ and session hashes ``{session-1}``, ``{session-2}`` ... in order of creation.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -725,6 +726,16 @@ class Replay:
     def async_transport(self) -> AsyncReplayTransport:
         return AsyncReplayTransport(self)
 
+    @contextlib.asynccontextmanager
+    async def ws_connect(self, url: str, **kwargs: Any) -> AsyncIterator[_AsyncReplayWebSocket]:
+        """The websocket connector of the async shells (``AsyncClient(ws_connect=...)``):
+        recorded websockets (Gradio 3.x) served on asyncio or trio, without a network."""
+        ws = cast(_ReplayWebSocket, self._connect_ws(url, **kwargs))
+        try:
+            yield _AsyncReplayWebSocket(ws)
+        finally:
+            ws.shutdown()
+
     def unused(self) -> list[str]:
         """Recorded requests (not heartbeats) the replayed clients never made."""
         with self._cond:
@@ -1048,6 +1059,50 @@ class _ReplayWebSocket(_sync_ws.SyncWebSocket):
             self.close_code, self.close_reason = end[2], end[3] or ""
         self._closed = True
 
+    async def amessages(self) -> AsyncIterator[str]:
+        """``messages()`` for the async shells: the same script, waiting by polling."""
+        replay = self._replay
+
+        def gone() -> bool:
+            return self._closed or replay._closed
+
+        while True:
+            with replay._cond:
+                frames = self._exchange["frames"]
+                i = self._i
+                if i >= len(frames):
+                    break
+                seq, way, text = frames[i]
+            if way == "out":  # the client speaks next
+                deadline = time.monotonic() + replay.gate_timeout
+                while self._i == i and self._exchange["frames"] is frames and not gone():
+                    if time.monotonic() > deadline:
+                        with replay._cond:
+                            replay.problems.append(f"the client never sent {text[:200]}")
+                            self._i = i + 1
+                        break
+                    await _async_sleep(0.002)
+                if gone():
+                    return
+                continue
+            if self._bound and not await replay.await_(seq, lambda: self._closed):
+                return
+            with replay._cond:
+                if gone():
+                    return
+                if self._i != i or self._exchange["frames"] is not frames:
+                    continue  # re-bound meanwhile
+                self._i = i + 1
+            yield replay.names.show(text)
+        end = self._exchange.get("end") or [10**12, "server", 1006, ""]
+        if end[1] == "client":
+            while not gone():
+                await _async_sleep(0.05)
+            return
+        if await replay.await_(end[0], lambda: self._closed):
+            self.close_code, self.close_reason = end[2], end[3] or ""
+        self._closed = True
+
     def send_text(self, text: str) -> None:
         replay = self._replay
         hidden = replay.names.hide(text)
@@ -1087,6 +1142,26 @@ class _ReplayWebSocket(_sync_ws.SyncWebSocket):
 
     def close(self) -> None:
         self.shutdown()
+
+
+class _AsyncReplayWebSocket:
+    """A recorded websocket as the async shells see one (``_driver.AsyncWebSocket``)."""
+
+    def __init__(self, ws: _ReplayWebSocket) -> None:
+        self._ws = ws
+        self._messages = ws.amessages()
+
+    async def get_message(self) -> str:
+        try:
+            return await self._messages.__anext__()
+        except StopAsyncIteration:
+            code, reason = self._ws.close_code, self._ws.close_reason
+        from .shells._driver import WebSocketClosed
+
+        raise WebSocketClosed(code, reason)
+
+    async def send_message(self, text: str) -> None:
+        self._ws.send_text(text)  # never blocks: it only checks the frame against the recording
 
 
 def _frame_key(text: str) -> str:

@@ -23,7 +23,7 @@ import trio
 from gradio_client import AppError, CancelledError, Status, StatusUpdate, handle_file
 from gradio_client.aio import AsyncClient, AsyncJob, OutputUpdate
 from gradio_client.errors import FileError, LocalProtocolError
-from gradio_client.shells.trio_shell import _Turns
+from gradio_client.shells._driver import Turns
 from tests.servers.gradio_server import GradioEnvMissing, RunningApp, start_app
 
 HANG = 60  # seconds before a test that hangs fails instead
@@ -337,7 +337,7 @@ async def test_old_protocol_families(old_app: RunningApp, tmp_path: Path) -> Non
 
 
 async def test_turns_pass_in_ticket_order_and_skip_given_up_tickets() -> None:
-    turns = _Turns()
+    turns = Turns(trio.Event)
     order: list[int] = []
     tickets = [turns.take() for _ in range(6)]
 
@@ -354,3 +354,53 @@ async def test_turns_pass_in_ticket_order_and_skip_given_up_tickets() -> None:
                 continue
             nursery.start_soon(post, ticket)
     assert order == [0, 1, 3, 4, 5]
+
+
+# ------------------------------------------------------------------ the websocket adapter
+
+
+async def test_trio_websocket_caps_messages_and_reports_close_codes() -> None:
+    """trio-websocket under the driver's interface: a message past the cap closes the socket
+    with 1009, seen as ``WebSocketClosed``; a refused handshake is a typed error."""
+    from wsproto.events import CloseConnection, Message
+
+    from gradio_client.errors import AuthenticationError
+    from gradio_client.shells._driver import WebSocketClosed
+    from gradio_client.shells.trio_driver import _open_trio_websocket
+    from tests.test_asyncio_client import _accept, _receive, _WsPeer
+
+    seen: dict[str, Any] = {}
+
+    def script(ws: Any, sock: Any) -> None:
+        _accept(ws, sock)
+        sock.sendall(ws.send(Message(data="small")))
+        seen["echo"] = _receive(ws, sock, Message)
+        sock.sendall(ws.send(Message(data="x" * 2000)))
+        seen["close"] = _receive(ws, sock, CloseConnection)
+
+    peer = _WsPeer(script)
+    try:
+        with trio.fail_after(HANG):
+            async with _open_trio_websocket(peer.url, max_message_size=1000) as ws:
+                assert await ws.get_message() == "small"
+                await ws.send_message("back")
+                with pytest.raises(WebSocketClosed) as info:
+                    await ws.get_message()
+    finally:
+        peer.close()
+    assert info.value.code == 1009
+    assert seen["echo"].data == "back" and seen["close"].code == 1009
+
+    def refuse(ws: Any, sock: Any) -> None:
+        from wsproto.events import RejectConnection, Request
+
+        _receive(ws, sock, Request)
+        sock.sendall(ws.send(RejectConnection(status_code=401)))
+
+    peer = _WsPeer(refuse)
+    try:
+        with trio.fail_after(HANG), pytest.raises(AuthenticationError, match="401"):
+            async with _open_trio_websocket(peer.url, max_message_size=1000):
+                raise AssertionError("the handshake was refused")
+    finally:
+        peer.close()

@@ -1,22 +1,22 @@
 #!/usr/bin/env python3
 """The live conformance matrix: every scenario against every Gradio generation.
 
-    python3 tools/matrix.py [VERSION ...] [--kinds sync,trio] [--scenarios a,b] [--record]
+    python3 tools/matrix.py [VERSION ...] [--kinds sync,trio,asyncio] [--scenarios a,b] [--record]
                             [--no-docs] [--json FILE]
 
 For each version (default: every pinned one, tools/run.py GRADIO_ENVS), builds/verifies its
 virtualenv, starts examples/apps/kitchen_sink.py once, runs tests/conformance/scenarios.py
-through each client kind (sync ``Client``, trio ``AsyncClient``), and prints a pass/fail
-table per generation x scenario.  The table also goes to docs/generations.md (unless
---no-docs or a partial run).  ``--record`` saves the sync client's wire sessions as the
+through each client kind (sync ``Client``, ``AsyncClient`` on trio and on asyncio), and
+prints a pass/fail table per generation x scenario.  The table also goes to
+docs/generations.md (unless --no-docs or a partial run).  ``--record`` saves the sync client's wire sessions as the
 replay fixtures in tests/data/sessions/<version>/ (what tools/record.py does).
 
 "known" in the table is a failure listed in scenarios.KNOWN_BUGS (root cause and patch in
 the issue report); "FAIL" is anything else.  Exit status 1 if any cell is FAIL.
 
 Runs under the dev virtualenv (re-executes itself there when started with a bare python3).
-Takes about 12-15 minutes for all eight generations and both clients on 2 cores; one
-server runs at a time.
+Takes about 4-6 minutes for all eight generations and the three client kinds on 2 cores;
+one server runs at a time.
 """
 
 from __future__ import annotations
@@ -89,12 +89,12 @@ def main(argv: list[str]) -> int:
                     retries = 2 if record and kind == "sync" else 0
                     while retries and not outcome.ok and (name, version) not in KNOWN_BUGS:
                         # fixtures come from clean runs: retry what may be a race
-                        print(f"   {kind:5} {name:15} failed ({outcome.error.splitlines()[-1][:80]}); "
+                        print(f"   {kind:7} {name:15} failed ({outcome.error.splitlines()[-1][:80]}); "
                               "retrying", flush=True)
                         outcome = runner.run_live(version, name, kind, app.url, str(app.tmp_dir))
                         retries -= 1
                     outcomes.append(outcome)
-                    line = f"   {kind:5} {name:15} {outcome.label:6} {outcome.seconds:6.1f} s"
+                    line = f"   {kind:7} {name:15} {outcome.label:6} {outcome.seconds:6.1f} s"
                     if not outcome.ok:
                         line += f"  {outcome.error.splitlines()[-1][:160]}"
                     print(line, flush=True)
@@ -138,7 +138,7 @@ def render(outcomes: list[Any], versions: list[str], kinds: list[str], scenarios
         f"{timings.get(v, 0):.0f}" for v in versions) + " |")
     lines.append("")
     lines.append(f"Total {total / 60:.1f} min; client kinds: {', '.join(kinds)} "
-                 "(s: sync Client, t: trio AsyncClient).")
+                 "(s: sync Client, t: AsyncClient on trio, a: AsyncClient on asyncio).")
     failures = [o for o in outcomes if not o.ok]
     if failures:
         lines.append("")

@@ -158,7 +158,11 @@ class ReplayContext(_Base):
         self._marks = list(replay.session.get("marks", []))
 
     async def connect(self, **kwargs: Any) -> Any:
-        transport = self.replay.transport() if self.kind == "sync" else self.replay.async_transport()
+        if self.kind == "sync":  # websockets: the _sync_ws hook Replay installs
+            transport: Any = self.replay.transport()
+        else:  # websockets: the connector injected into the async shells
+            transport = self.replay.async_transport()
+            kwargs.setdefault("ws_connect", self.replay.ws_connect)
         return await self._connect(self.replay.url, transport, kwargs)
 
     def observe(self, name: str, value: float) -> float:

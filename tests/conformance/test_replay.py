@@ -8,9 +8,10 @@ servers (3.50.2 ... 6.31.0).  Three levels:
 * core: the recorded machine inputs (submits, cancels, join replies, stream bytes,
   websocket frames, ticks) fed to a fresh ``QueueMachine`` give exactly the recorded
   actions, and the jobs end as they did live;
-* shell: the scenario itself runs again through the real ``Client`` (and ``AsyncClient``)
-  whose transport is a ``ReplayTransport`` (websockets: the ``_sync_ws`` hook), with the
-  same per-generation assertions as the live matrix.
+* shell: the scenario itself runs again through the real ``Client`` and ``AsyncClient``
+  (on trio and on asyncio) whose transport is a ``ReplayTransport`` (websockets: the
+  ``_sync_ws`` hook for ``Client``, the ``Replay.ws_connect`` connector injected into the
+  async shells), with the same per-generation assertions as the live matrix.
 
 Scenarios listed in ``scenarios.KNOWN_BUGS`` are xfail(strict): fixing the bug and
 re-recording turns them into failures until the entry is removed.
@@ -123,10 +124,11 @@ def test_queue_machine_replays_exactly(path: Path) -> None:
 
 def _kinds() -> list[Any]:
     kinds: list[Any] = ["sync"]
-    if AIO_MISSING:
-        kinds.append(pytest.param("trio", marks=pytest.mark.skip(reason=AIO_MISSING)))
-    else:
-        kinds.append("trio")
+    for kind in ("trio", "asyncio"):
+        if AIO_MISSING:
+            kinds.append(pytest.param(kind, marks=pytest.mark.skip(reason=AIO_MISSING)))
+        else:
+            kinds.append(kind)
     return kinds
 
 
@@ -141,10 +143,6 @@ def _case(path: Path, kind: str) -> Any:
             reason="sse v0 opens one GET /queue/join?fn_index&session_hash per job: identical "
                    "URLs, matched first-come; concurrent or cancelled jobs need the re-binding "
                    "by data frame that websockets have (not done yet); the core replay covers them"))
-    if kind == "trio" and version == "3.50.2":
-        marks.append(pytest.mark.skip(
-            reason="the trio shell opens websockets with trio_websocket directly: no replay "
-                   "hook yet (patch in the issue-5 report)"))
     return pytest.param(path, kind, marks=marks, id=f"{kind}-{version}-{name}")
 
 
@@ -153,10 +151,9 @@ CASES = [_case(p, k if isinstance(k, str) else k.values[0]) for p in PATHS for k
 
 @pytest.mark.parametrize(("path", "kind"), CASES)
 def test_scenario_replays_through_client(path: Path, kind: str) -> None:
-    if kind == "trio" and AIO_MISSING:
+    if kind != "sync" and AIO_MISSING:
         pytest.skip(AIO_MISSING)
     outcome, replay = run_replay(path, kind, gate_timeout=3.0)
     assert outcome.ok, outcome.error
     assert not replay.problems, replay.problems[:5]
-    if kind == "sync":
-        assert not replay.unused(), replay.unused()[:5]
+    assert not replay.unused(), replay.unused()[:5]

@@ -119,10 +119,20 @@ async def test_progress_and_logs_are_all_kept(app: Any) -> None:
     assert ("hey", "info") in logs and ("careful: hey", "warning") in logs
 
 
+async def wait_for_status(job: Any, code: Status) -> None:
+    with trio.fail_after(30):
+        while not any(u.code is code for u in job.updates()) and not job.done():
+            await trio.sleep(0.01)
+
+
 async def test_queue_rank_is_reported(app: Any) -> None:
-    # concurrency_limit=1: one runs, the others wait with 0-based ranks 0 and 1
+    # concurrency_limit=1: one runs, the others wait with 0-based ranks 0 and 1.  Each job
+    # is submitted once the one before is running or waiting: joins sent on different
+    # connections may reach Gradio's queue in any order.
     first = await app.submit(1.0, api_name="/slow")
+    await wait_for_status(first, Status.PROCESSING)
     second = await app.submit(0.1, api_name="/slow")
+    await wait_for_status(second, Status.IN_QUEUE)
     third = await app.submit(0.2, api_name="/slow")
     assert await third.result() == "slept 0.2" and await second.result() == "slept 0.1"
     assert (await first.result()).startswith("slept 1")
