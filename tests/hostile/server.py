@@ -249,6 +249,7 @@ class HostileServer(_Base):
     def __init__(self, *, auth: bool = False) -> None:
         self.faults: list[Fault] = []
         self.auth = auth
+        self.file_name = "out.txt"  # the name the app gives its output file
         self.counts: dict[str, int] = {}
         self.sessions: dict[str, _Session] = {}
         self.cancelled: list[str] = []
@@ -262,6 +263,7 @@ class HostileServer(_Base):
             self.sessions = {}
             self.cancelled = []
             self.requests.clear()
+            self.file_name = "out.txt"
             if auth is not None:
                 self.auth = auth
 
@@ -518,7 +520,7 @@ class _AppHandler(BaseHTTPRequestHandler):
     def _output(self, fn: int, data: list[Any]) -> list[Any]:
         if fn == FILES:
             url = f"{self.server_owner.url}{PREFIX}/file=/tmp/hostile/out.txt"
-            ref = {"path": "/tmp/hostile/out.txt", "url": url, "orig_name": "out.txt",
+            ref = {"path": "/tmp/hostile/out.txt", "url": url, "orig_name": self.server_owner.file_name,
                    "size": len(FILE_BYTES), "meta": {"_type": "gradio.FileData"}}
             return [ref, None]
         name = data[0] if data else ""
