@@ -21,6 +21,8 @@ import json
 import sys
 from typing import Any, Literal, TextIO
 
+from . import batch_cli
+from ._stubgen import cli as stubs_cli
 from ._files import handle_file
 from .client import Client
 from .errors import GradioClientError
@@ -130,6 +132,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, help="cancel the job after this many seconds")
     run.add_argument("--download-dir", help="where output files go (default: a temp folder)")
     run.add_argument("--no-download", action="store_true", help="leave output files on the server")
+    batch_cli.add_parser(sub, common)
+    stubs_cli.add_parser(sub, common)
     return parser
 
 
@@ -140,9 +144,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     # Arguments may come before or after options: collect leftover positionals ourselves.
     args, extra = parser.parse_known_args(argv)
     unknown = [e for e in extra if e.startswith("--")]
-    if unknown or (extra and args.command != "predict"):
+    if unknown or (extra and args.command not in ("predict", "batch")):
         parser.error(f"unrecognized arguments: {' '.join(unknown or extra)}")
-    if extra:
+    if extra and args.command == "batch":
+        args.more_src = [*args.more_src, *extra]
+    elif extra:
         args.args = [*args.args, *extra]
     try:
         client_kwargs: dict[str, Any] = {"token": args.token, "verbose": False}
@@ -161,6 +167,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
                 client_kwargs["download_files"] = False
             elif args.download_dir:
                 client_kwargs["download_files"] = args.download_dir
+        if args.command == "batch":
+            return batch_cli.main(args, client_kwargs, out, err)
+        if args.command == "stubs":
+            return stubs_cli.main(args, client_kwargs, out, err)
         with Client(args.src, **client_kwargs) as client:
             if args.command == "api":
                 if args.json:

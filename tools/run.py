@@ -10,6 +10,9 @@
                                                  --freeze records the env's packages in tools/pins/
     python3 tools/run.py serve [VERSION] [--auth user:pw]
                                                  start the kitchen-sink app and wait (for poking at it)
+    python3 tools/run.py docs [mkdocs build args...]
+                                                 build the documentation site into site/ (mkdocs
+                                                 build --strict, in the docs-py3.X venv)
 
 Why virtualenvs: this package has the same import name as the official ``gradio_client``, which the
 ``gradio`` server package depends on.  So gradio always lives in a virtualenv of its own and tests
@@ -531,6 +534,44 @@ def cmd_envs(args: list[str]) -> int:
     return 1 if failed else 0
 
 
+DOCS_MARKER = ".gcx-docs"
+
+
+def docs_venv() -> Path:
+    return cache_dir() / f"docs-{PY_TAG}"
+
+
+def ensure_docs() -> Path:
+    """The docs venv: this checkout (editable) with the [docs] extra (mkdocs, Material,
+    mkdocstrings).  Rebuilt when pyproject.toml changes, like the dev venv."""
+    venv = docs_venv()
+    python = vpython(venv)
+    marker = venv / DOCS_MARKER
+    want = dev_marker_text()
+    with locked(venv.name):
+        if python_runs(python) and marker.exists() and marker.read_text() == want and all(
+                installed_versions(python, ["mkdocs", "mkdocs-material", "mkdocstrings-python"]).values()):
+            return python
+        t0 = time.monotonic()
+        if not python_runs(python):
+            say(f"creating docs venv {venv}")
+            make_venv(venv)
+        pip_check(venv, "install", "-e", f"{ROOT}[docs]")
+        marker.write_text(want)
+        say(f"docs venv ready ({time.monotonic() - t0:.0f} s for pip install -e '.[docs]')")
+    return python
+
+
+def cmd_docs(args: list[str]) -> int:
+    """Build the site into site/ with warnings as errors; non-zero exit on any failure."""
+    t0 = time.monotonic()
+    python = ensure_docs()
+    rc = run([python, "-m", "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), *args],
+             cwd=ROOT)
+    say(f"mkdocs build exit {rc} in {time.monotonic() - t0:.1f} s (site: {ROOT / 'site'})")
+    return rc
+
+
 def cmd_serve(args: list[str]) -> int:
     version = DEFAULT_GRADIO
     auth = None
@@ -563,7 +604,8 @@ def cmd_serve(args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"test": cmd_test, "demo": cmd_demo, "envs": cmd_envs, "serve": cmd_serve}
+COMMANDS = {"test": cmd_test, "demo": cmd_demo, "envs": cmd_envs, "serve": cmd_serve,
+            "docs": cmd_docs}
 
 
 def main(argv: list[str]) -> int:
