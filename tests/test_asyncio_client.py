@@ -549,6 +549,67 @@ def test_a_peer_that_never_answers_the_handshake_times_out() -> None:
         peer.close()
 
 
+# ------------------------------------------------------------------ hostile HTTP servers
+
+
+class _HttpPeer:
+    """An HTTP server on 127.0.0.1 that answers every request with ``reply`` (None: never
+    answers; the connection stays open until the test ends)."""
+
+    def __init__(self, reply: bytes | None) -> None:
+        self._reply = reply
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        held = []
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                break
+            held.append(conn)
+            conn.recv(65536)
+            if self._reply is not None:
+                try:
+                    conn.sendall(self._reply)
+                except OSError:
+                    pass
+        for conn in held:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(10)
+
+
+def test_connect_deadline_and_body_caps_hold_on_asyncio() -> None:
+    from gradio_client.protocol.errors import ConnectTimeoutError, ResponseTooLargeError
+
+    silent = _HttpPeer(None)
+    body = b"{" + b" " * (2 << 20) + b"}"
+    huge = _HttpPeer(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        + f"content-length: {len(body)}\r\n\r\n".encode() + body
+    )
+
+    async def main() -> None:
+        with pytest.raises(ConnectTimeoutError, match="connect_timeout"):
+            await AsyncClient.connect(silent.url, verbose=False, connect_timeout=0.5)
+        with pytest.raises(ResponseTooLargeError, match="max_response_size"):
+            await AsyncClient.connect(huge.url, verbose=False, max_response_size=1 << 20)
+
+    try:
+        run(main)
+    finally:
+        silent.close()
+        huge.close()
+
+
 # ------------------------------------------------------------------ the shell's POST order
 
 
