@@ -20,7 +20,9 @@ Decoding rules (``decode_message``):
 * bytes that are not a JSON object with a string ``msg``, or that the decoder cannot read at
   all (nesting deeper than the interpreter's recursion limit, invalid UTF-8, any other
   decoder failure) -> ``MalformedMessageError``, with the ``event_id`` when a bounded look
-  at the head of the text can read it (``peek_header``).
+  at the head of the text can read it (``peek_header``).  Before giving up, the slow path
+  also tries Python's ``json``, which reads numbers beyond float range (``1e999``) as
+  infinity, as the official client does.
 
 Counts (``rank``, ``queue_size``) are integers in [0, 2**31); times (``eta``, ``rank_eta``,
 ``queue_eta``, ``duration``) are numbers in [0, 1e9] s; progress numbers are in [0, 1e15].
@@ -31,6 +33,7 @@ The decoder is built once at import and reused: about 0.7 us per message.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import typing
 from typing import Annotated, Any, Final, Union
@@ -237,14 +240,21 @@ def decode_with_repairs(data: str | bytes) -> tuple[AnyMessage, tuple[str, ...]]
     # Slow path, only for unknown or broken messages.
     try:
         raw = msgspec.json.decode(data)
-    except Exception as exc:  # noqa: BLE001 - RecursionError, invalid UTF-8, not JSON, ...
+    except Exception:  # noqa: BLE001 - RecursionError, invalid UTF-8, not JSON, ...
+        raw = _stdlib_json(data)
+    if raw is _UNREADABLE:
+        error: BaseException = ValueError("unreadable")
+        try:
+            msgspec.json.decode(data)
+        except Exception as exc:  # noqa: BLE001 - the reason, for the message
+            error = exc
         tag, event_id = peek_header(data)
         if tag is None:
             text = "a message that is not a UTF-8 JSON object the decoder can read"
         else:
             text = f"a {tag!r} message that cannot be decoded"
         raise MalformedMessageError(
-            f"The server sent {text} ({type(exc).__name__}: {exc}): {_preview(data)}",
+            f"The server sent {text} ({type(error).__name__}: {error}): {_preview(data)}",
             event_id,
         ) from None
     if not isinstance(raw, dict):
@@ -275,6 +285,18 @@ def decode_with_repairs(data: str | bytes) -> tuple[AnyMessage, tuple[str, ...]]
 
 
 _HINTS: dict[type[Any], dict[str, Any]] = {}  # a cache of field types, filled on first use
+
+
+_UNREADABLE: Final = object()
+
+
+def _stdlib_json(data: str | bytes) -> Any:
+    """The standard library's reading of what msgspec refused: it also takes numbers out of
+    float range (``1e999`` is infinity, as the official client reads it)."""
+    try:
+        return json.loads(data)
+    except Exception:  # noqa: BLE001 - RecursionError, invalid UTF-8, not JSON, ...
+        return _UNREADABLE
 
 
 class _Essential(Exception):

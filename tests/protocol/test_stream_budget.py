@@ -367,3 +367,19 @@ def test_websocket_frames_for_a_closed_socket_are_ignored() -> None:
     sid = actions[0].stream_id
     h.feed(h.machine.cancel(job, now=0.0))
     assert h.machine.receive_ws_message(sid, '{"msg": "send_hash"}') == []
+
+
+def test_numbers_beyond_float_range_are_read_as_the_official_client_reads_them() -> None:
+    """msgspec refuses ``1e999``; Python's json reads it as infinity (so does the official
+    client).  In an advisory field it is then dropped; in output data it is kept."""
+    h = Harness()
+    job, opened = joined(h)
+    sid = h.open(opened)
+    h.feed(h.machine.receive_stream_data(
+        sid, b'data: {"msg":"estimation","event_id":"E1","rank":0,"rank_eta":1e999}\n\n'))
+    assert h.machine.phase(job) is Phase.WAITING
+    assert any("$.rank_eta" in n for n in h.notices())
+    h.feed(h.machine.receive_stream_data(
+        sid, b'data: {"msg":"process_completed","event_id":"E1","output":{"data":[1e999]},"success":true}\n\n'))
+    end = h.terminal(job)
+    assert isinstance(end, JobSucceeded) and end.data == [float("inf")]
