@@ -40,7 +40,6 @@ from .protocol.errors import (
     ServerStoppedError,
     SessionNotFoundError,
     SpaceError,
-    StalledStreamError,
     TooManyRequestsError,
     TransportError,
     ValidationError,
@@ -99,6 +98,32 @@ class HTTPTransportError(_HttpxTwin, TransportError, httpx.TransportError):
 
 class HTTPError(_HttpxTwin, TransportError, httpx.HTTPError):
     """Any other httpx failure: also an ``httpx.HTTPError``."""
+
+
+class _HttpxStatusError(HTTPStatusError, httpx.HTTPStatusError):
+    """An upload or a download answered with an unexpected HTTP status: this library's
+    ``HTTPStatusError`` and also an ``httpx.HTTPStatusError`` (``.request``, ``.response``),
+    which the official client let through there.  Its class name is ``HTTPStatusError``."""
+
+    def __init__(self, message: str, response: httpx.Response) -> None:
+        Exception.__init__(self, message)  # both parents' __init__ take other arguments
+        self.status_code = response.status_code
+        self.body = response.content
+        self._request = response.request
+        self.response = response
+
+
+_HttpxStatusError.__name__ = _HttpxStatusError.__qualname__ = "HTTPStatusError"
+_STATUS_KINDS: Final = {1: "Informational response", 3: "Redirect response", 4: "Client error",
+                        5: "Server error"}
+
+
+def httpx_status_twin(response: httpx.Response, what: str) -> HTTPStatusError:
+    """An unexpected status as ``HTTPStatusError`` that is also an ``httpx.HTTPStatusError``;
+    the message starts with httpx's own wording (``raise_for_status``), then ``what``."""
+    kind = _STATUS_KINDS.get(response.status_code // 100, "Unexpected response")
+    first = f"{kind} '{response.status_code} {response.reason_phrase}' for url '{response.url}'"
+    return _HttpxStatusError(f"{first}. {what}", response)
 
 
 _TWINS: Final[tuple[tuple[type[httpx.HTTPError], type[_HttpxTwin]], ...]] = (
@@ -164,11 +189,11 @@ __all__ = [
     "ServerStoppedError",
     "SessionNotFoundError",
     "SpaceError",
-    "StalledStreamError",
     "TooManyRequestsError",
     "TransportError",
     "ValidationError",
     "WriteError",
     "WriteTimeout",
+    "httpx_status_twin",
     "httpx_twin",
 ]

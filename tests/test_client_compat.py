@@ -231,14 +231,17 @@ STATUS = """
                  for p in s.progress_data]}  # the index seen depends on timing: its type only
 
     seen = {}
-    for name, args in (["/progress", [20]], ["/slow", [0.8]]):
-        job = c.submit(*args, api_name=name)
-        while not job.done():
-            s = job.status()
-            seen.setdefault(s.code.name, fields(s))
-            time.sleep(0.002)
-        job.result()
-        seen["final " + name] = fields(job.status())
+    for name, args, wanted in (["/progress", [20], "PROGRESS"], ["/slow", [1.0], "PROCESSING"]):
+        for attempt in range(3):  # the official client keeps only the latest status: poll
+            job = c.submit(*args, api_name=name)
+            while not job.done():
+                s = job.status()
+                seen.setdefault(s.code.name, fields(s))
+                time.sleep(0.002)
+            job.result()
+            seen["final " + name] = fields(job.status())
+            if wanted in seen:
+                break
     result = {"static": static, "progress": seen.get("PROGRESS"), "processing": seen.get("PROCESSING"),
               "final": [seen["final /progress"], seen["final /slow"]]}
 """
@@ -393,6 +396,7 @@ class _RecordingProxy(ThreadingHTTPServer):
     def __init__(self, upstream: str) -> None:
         host, port = upstream.split("//", 1)[1].rstrip("/").split(":")
         self.seen: list[tuple[str, str, dict[str, str]]] = []
+        self.fail: dict[str, int] = {}  # a path fragment -> the status to answer instead
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -402,6 +406,14 @@ class _RecordingProxy(ThreadingHTTPServer):
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("host", "connection", "accept-encoding")}
                 proxy.seen.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+                failing = [code for part, code in proxy.fail.items() if part in self.path]
+                if failing:
+                    self.send_response(failing[0])
+                    self.send_header("Content-Length", "4")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(b"boom")
+                    return
                 conn = HTTPConnection(host, int(port), timeout=60)
                 conn.request(self.command, self.path, body=body, headers=headers)
                 reply = conn.getresponse()
@@ -678,3 +690,19 @@ async def test_async_client_has_the_same_official_names(gradio_app: str) -> None
         assert job.running() is True
         assert await job.result() == "slept 0.3"
         assert job.running() is False
+
+
+def test_a_failed_upload_is_also_an_httpx_status_error(proxy: _RecordingProxy, tmp_path: Path) -> None:
+    path = tmp_path / "in.txt"
+    path.write_text("abc")
+    proxy.fail["/upload"] = 500
+    ours, official = run_both("""
+        import httpx
+        from gradio_client import Client, handle_file
+        c = Client(P["url"], verbose=False)
+        outcome = catch(lambda: c.predict(handle_file(P["path"]), api_name="/file_roundtrip"))
+        result = {"error": outcome.get("error"), "value": outcome.get("value")}
+    """, {"url": proxy.url, "path": str(path)})
+    assert official["error"]["cls"] == "HTTPStatusError"
+    assert official["error"]["first"].startswith("Server error '500 Internal Server Error' for url")
+    assert_same(ours, official)

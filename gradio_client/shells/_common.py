@@ -32,7 +32,7 @@ from typing import Any, Final, NamedTuple, Optional
 import httpx
 
 from .. import _files
-from ..errors import httpx_twin
+from ..errors import httpx_status_twin, httpx_twin
 from ..protocol.actions import Action
 from ..protocol.api import AppConfig, Endpoint, build_data, has_files, info_dict, render_api
 from ..protocol.connect import (
@@ -199,11 +199,10 @@ def download_start(
 
 def download_status_error(response: httpx.Response) -> HTTPStatusError:
     """A download answered with something else than 200 (its body already read)."""
-    return HTTPStatusError(
+    return httpx_status_twin(  # also an httpx.HTTPStatusError, as the official client's
+        response,
         f"Downloading an output file failed with HTTP {response.status_code}: "
         f"{response.text[:200]!r}",
-        response.status_code,
-        response.content,
     )
 
 
@@ -216,11 +215,10 @@ def upload_error(path: str, exc: BaseException) -> GradioClientError:
 
 def uploaded_path(path: str, response: httpx.Response) -> str:
     """The server path in a reply to ``POST /upload`` of ``path``; raises if there is none."""
-    if response.status_code != 200:
-        raise HTTPStatusError(
+    if response.status_code != 200:  # also an httpx.HTTPStatusError, as the official client's
+        raise httpx_status_twin(
+            response,
             f"Uploading {path!r} failed with HTTP {response.status_code}: {response.text[:200]!r}",
-            response.status_code,
-            response.content,
         )
     try:
         paths = response.json()
