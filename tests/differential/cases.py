@@ -117,6 +117,8 @@ CALLS: list[dict[str, Any]] = [
     call("tabs_select", "renamed", "predict", "ab", api_name="/_select"),
     *api_calls("dataset_out"),
     call("dataset_out", "dataset_output", "predict", "w", api_name="/samples"),
+    # ------------------------------------------------------------ not an app
+    call("not_an_app", "connect", "view_api"),
     # ---------------------------------------------------------------- validation
     *api_calls("validation"),
     call("validation", "one_invalid", "predict", -1, 2, api_name="/add"),
@@ -153,5 +155,13 @@ DIFFERENT["interface:attrs"] = (
     "Client attributes the official client has and this one lacks (api_prefix, output_dir, "
     "download_files, ssl_verify, httpx_kwargs, src_prefixed, cookies): issue 11 item 8, "
     "owned by the engineer of gradio_client/client.py.", "owner")
+# These two pass with the work in progress on issue 11 items 9-10 (gradio_client/status.py,
+# errors.py, protocol/connect.py); listed so that a commit without it stays green.
+DIFFERENT["interface:status"] = (
+    "StatusUpdate must be a dataclass with the official fields: issue 11 item 9, "
+    "gradio_client/status.py.", "owner")
+DIFFERENT["not_an_app:connect"] = (
+    "A URL that is not a Gradio app raises ValueError('Could not fetch config for URL'): "
+    "issue 11 item 10, gradio_client/protocol/connect.py and errors.py.", "owner")
 DIFFERENT["blocks:view_api_str_all"] = (
     "view_api(all_endpoints=True) also prints undocumented endpoints (callable).", "text")

@@ -134,8 +134,14 @@ def run_call(client: Any, call: dict[str, Any], files: str) -> Any:
         except Exception:  # noqa: BLE001 - the status is what is compared
             pass
         status = job.status()
+        import dataclasses
+
         return {"code": getattr(status.code, "name", str(status.code)),
-                "success": status.success}
+                "success": status.success,
+                "class": type(status).__name__,
+                "dataclass": dataclasses.is_dataclass(status),
+                "fields": sorted(f.name for f in dataclasses.fields(status))
+                if dataclasses.is_dataclass(status) else None}
     if op == "view_api":
         return {"value": client.view_api(return_format="dict", print_info=False,
                                          all_endpoints=call.get("all_endpoints"))}
