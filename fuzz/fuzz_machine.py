@@ -19,10 +19,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-try:
-    import gradio_client  # noqa: F401
-except ImportError:  # running from a checkout without installing
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# the checkout: gradio_client when not installed, and the invariant checker shared with the
+# property tests (tests/protocol/invariants.py)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pytest
 from hypothesis import given, settings
@@ -31,7 +30,6 @@ from hypothesis import strategies as st
 from gradio_client.protocol.actions import (
     Action,
     CloseStream,
-    EmitOutput,
     JobCancelled,
     JobFailed,
     JobSucceeded,
@@ -41,6 +39,7 @@ from gradio_client.protocol.actions import (
 )
 from gradio_client.protocol.errors import ConnectionLostError, LocalProtocolError
 from gradio_client.protocol.machine import MachineConfig, QueueMachine
+from tests.protocol.invariants import Ledger
 
 ALLOWED_EXCEPTIONS: tuple[type[BaseException], ...] = ()  # none escape the machine
 CORPUS = Path(__file__).resolve().parent / "corpus" / "machine"
@@ -70,30 +69,20 @@ class _Run:
         self.machine = QueueMachine(
             MachineConfig(protocol=protocol, heartbeat=True, max_reconnects=MAX_RECONNECTS), "S"
         )
-        self.quiet_opens: dict[str, int] = {}  # session stream path -> opens since progress
+        self.ledger = Ledger(max_reconnects=MAX_RECONNECTS)
         self.jobs: list[int] = []
-        self.ended: set[int] = set()
         self.posts: list[int] = []
         self.streams: list[int] = []
         self.closed = False
         self.now = 0.0
 
     def apply(self, actions: list[Action]) -> None:
+        self.ledger.record(actions)
         for action in actions:
-            job = getattr(action, "job", None)
-            if job is not None:
-                assert job not in self.ended, f"{action!r} after the job ended"
-            if isinstance(action, (EmitOutput, *TERMINAL)):
-                self.quiet_opens.clear()
-            if isinstance(action, TERMINAL):
-                self.ended.add(action.job)
-            elif isinstance(action, Post):
+            if isinstance(action, Post):
                 self.posts.append(action.request_id)
             elif isinstance(action, (OpenStream, OpenWebSocket)):
                 self.streams.append(action.stream_id)
-                if isinstance(action, OpenStream) and "/queue/data" in action.path:
-                    opens = self.quiet_opens[action.path] = self.quiet_opens.get(action.path, 0) + 1
-                    assert opens <= MAX_RECONNECTS + 1, f"{opens} opens of {action.path} without progress"
             elif isinstance(action, CloseStream) and action.stream_id in self.streams:
                 self.streams.remove(action.stream_id)
 
@@ -115,7 +104,7 @@ class _Run:
             rid = self.posts.pop(arg % len(self.posts))
             status = STATUSES[arg % len(STATUSES)]
             body = b'{"event_id": "E%d"}' % (arg % 5) if status == 200 else blob[:40]
-            self.quiet_opens.clear()  # a join reply may name a job: a fresh budget
+            self.ledger.may_progress()  # a join reply may name a job: a fresh budget
             self.apply(m.receive_response(rid, status, body, {"retry-after": "1"}))
         elif kind == 3 and self.posts:
             self.apply(m.receive_request_error(self.posts.pop(arg % len(self.posts)), ConnectionLostError("x")))
@@ -161,7 +150,7 @@ def test_one_input(data: bytes) -> None:
         run.step(op, arg, blob)
         i += 3 + (size if op % 12 in (2, 6, 9) else 0)
     run.apply(run.machine.close())
-    assert set(run.jobs) == run.ended, "a job did not end after close()"
+    run.ledger.check_closed(run.machine, run.jobs)
 
 
 test_one_input.__test__ = False  # type: ignore[attr-defined]  # the target, not a test

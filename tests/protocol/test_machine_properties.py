@@ -19,7 +19,6 @@ from gradio_client.protocol.actions import (
     Action,
     CloseStream,
     EmitOutput,
-    EmitStatus,
     JobCancelled,
     JobFailed,
     JobSucceeded,
@@ -29,8 +28,9 @@ from gradio_client.protocol.actions import (
     SendWebSocket,
 )
 from gradio_client.protocol.errors import ConnectionLostError
-from gradio_client.protocol.machine import MachineConfig, Phase, QueueMachine
+from gradio_client.protocol.machine import MachineConfig, QueueMachine
 
+from .invariants import Ledger
 from .machine_helpers import completed, frame
 
 TERMINAL = (JobSucceeded, JobFailed, JobCancelled)
@@ -89,7 +89,8 @@ class MachineModel(RuleBasedStateMachine):
         )
         self.now = 0.0
         self.jobs: list[int] = []
-        self.ended: dict[int, Action] = {}
+        self.ledger = Ledger(max_reconnects=2)
+        self.ended = self.ledger.ended
         self.posts: dict[int, Post] = {}
         self.pending_streams: dict[int, OpenStream | OpenWebSocket] = {}
         self.open_streams: set[int] = set()
@@ -99,13 +100,9 @@ class MachineModel(RuleBasedStateMachine):
         self.apply(self.machine.start())
 
     def apply(self, actions: list[Action]) -> None:
+        self.ledger.record(actions)
         for action in actions:
-            job = getattr(action, "job", None)
-            if job is not None:
-                assert job not in self.ended, f"{action} after {self.ended.get(job)}"
-            if isinstance(action, TERMINAL):
-                self.ended[action.job] = action
-            elif isinstance(action, Post):
+            if isinstance(action, Post):
                 self.posts[action.request_id] = action
             elif isinstance(action, (OpenStream, OpenWebSocket)):
                 self.pending_streams[action.stream_id] = action
@@ -133,7 +130,8 @@ class MachineModel(RuleBasedStateMachine):
     @rule(data=st.data(), outcome=st.sampled_from(["ok", "ok", "ok", "503", "429", "500", "422", "error"]))
     def reply(self, data: st.DataObject, outcome: str) -> None:
         request_id = data.draw(st.sampled_from(sorted(self.posts)))
-        post = self.posts.pop(request_id)
+        self.posts.pop(request_id)
+        self.ledger.may_progress()
         if outcome == "error":
             self.apply(self.machine.receive_request_error(request_id, ConnectionLostError("reset")))
             return
@@ -217,8 +215,8 @@ class MachineModel(RuleBasedStateMachine):
 
     @invariant()
     def phases_match_terminals(self) -> None:
-        for job in getattr(self, "jobs", []):
-            assert (self.machine.phase(job) is Phase.DONE) == (job in self.ended)
+        if hasattr(self, "machine"):
+            self.ledger.check_phases(self.machine, self.jobs)
 
     @invariant()
     def next_deadline_covers_every_live_timeout(self) -> None:
@@ -237,9 +235,7 @@ class MachineModel(RuleBasedStateMachine):
         if not hasattr(self, "machine"):
             return
         self.apply(self.machine.close())
-        for job in self.jobs:
-            assert job in self.ended
-        assert self.machine.pending_jobs() == []
+        self.ledger.check_closed(self.machine, self.jobs)
 
 
 MachineModel.TestCase.settings = settings(max_examples=300, stateful_step_count=40, deadline=None)
