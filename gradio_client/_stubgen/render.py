@@ -12,6 +12,9 @@ from .types import T, annotation, union
 
 __all__ = ["render_module", "stub_endpoints"]
 
+#: Output components whose schema describes the input side only: a gr.Dataset output
+#: returns its update dict (samples), not the index its schema names.
+_UPDATE_OUTPUTS = frozenset({"dataset"})
 _MAX_DEFAULT = 300  # longer defaults are not written out (the DEFAULT sentinel stands in)
 
 
@@ -72,7 +75,8 @@ def _literal(value: Any, depth: int = 0) -> bool:
 
 
 def _method(name: str, e: Endpoint) -> _Method:
-    returns = [annotation(r.type, inputs=False) for r in e.returns or ()]
+    returns = [T("any") if (r.component or "").lower() in _UPDATE_OUTPUTS
+               else annotation(r.type, inputs=False) for r in e.returns or ()]
     if e.returns is None:
         ret = T("any")
     elif len(returns) == 1:
