@@ -222,3 +222,12 @@ async def test_unreadable_advisory_fields_do_not_fail_the_job(kind: str, hostile
         assert await ends_once(job) == 42
         queued = [u for u in job.updates() if u.code.name == "IN_QUEUE"]
         assert queued and all(u.rank is None and u.queue_size is None and u.eta is None for u in queued)
+
+
+@pytest.mark.parametrize("hostile", ["estimation"], indirect=True)
+async def test_predict_returns_with_the_typed_error(kind: str, hostile: HostileServer, tmp_path: Path) -> None:
+    """The call the issue names: ``predict()`` used to never return."""
+    async with connected(kind, hostile.url, tmp_path) as app:
+        with pytest.raises(StalledStreamError, match="without progress"):
+            await app.predict(1, 2, api_name="/add")
+        assert len(hostile.seen("GET", STREAM)) == 6
