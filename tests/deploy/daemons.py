@@ -8,11 +8,14 @@ service is touched.  The Debian packages are installed by ``python3 tools/run.py
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ from tests.servers.gradio_server import free_port
 
 BINARIES = {"nginx": "/usr/sbin/nginx", "haproxy": "/usr/sbin/haproxy", "squid": "/usr/sbin/squid"}
 START_TIMEOUT = 20.0
+_running: list[Daemon] = []
 
 
 def binary(name: str) -> str | None:
@@ -60,6 +64,8 @@ class Daemon:
         if self._stopped:
             return
         self._stopped = True
+        if self in _running:
+            _running.remove(self)
         if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -91,14 +97,30 @@ def _wait_port(daemon: Daemon, port: int, timeout: float = START_TIMEOUT) -> Non
     raise RuntimeError(f"{daemon.name} did not listen on 127.0.0.1:{port}\n{tail}")
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies, even by SIGKILL (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _spawn(name: str, args: list[str], workdir: Path, port: int) -> Daemon:
     log = workdir / "stdout.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     daemon = Daemon(name, port, workdir, proc, log)
+    _running.append(daemon)
     _wait_port(daemon, port)
     return daemon
+
+
+@atexit.register
+def _stop_all() -> None:
+    for daemon in list(_running):
+        daemon.stop()
 
 
 # ----------------------------------------------------------------------------- nginx
