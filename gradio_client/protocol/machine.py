@@ -112,6 +112,15 @@ never a transport error: the stream is not torn down for it and nothing is reope
 * Anything else without a readable ``event_id`` (not a JSON object, an unknown or advisory
   tag) cannot have carried a result: a ``Notice`` only.
 
+Replicas and cut streams (issue 18, docs/deploying.md).  With ``config.event_ack_timeout``
+set (``machine_config`` does, for one stream per session), a joined job that the open session
+stream has not named that long after its join reply (the clock starts at the next ``tick``
+and waits while the stream is not open) fails with ``ReplicaMismatchError``: its join and
+the stream reached different replicas.  A lost session (``session_not_found``, or a stream
+that kept ending with no news) fails a job never named with ``ReplicaMismatchError`` too, and
+a named job whose stream broke mid-job with ``StreamCutError`` (a proxy's idle timeout).  An
+app error saying an input file was not uploaded is ``UploadNotFoundError``.
+
 Time.  ``submit(..., now, timeout)`` sets a deadline; ``next_deadline()`` tells the shell
 when to call ``tick(now)``.  ``now`` is any monotonic clock reading, in seconds.
 """
@@ -151,11 +160,14 @@ from .errors import (
     MalformedMessageError,
     QueueFullError,
     RemoteProtocolError,
+    ReplicaMismatchError,
     ServerStoppedError,
     SessionNotFoundError,
     StalledStreamError,
+    StreamCutError,
     TooManyRequestsError,
     TransportError,
+    UploadNotFoundError,
     ValidationError,
 )
 from .messages import (
@@ -193,6 +205,11 @@ PROTOCOLS: Final = MULTIPLEXED | {"ws", "sse"}
 MAX_STATUS_UPDATES: Final = 100_000  # advisory statuses per job (see the rules)
 MAX_REPEATS: Final = 16  # equal advisory statuses in a row (see the rules)
 
+# A real server names each event on the session stream at once (an ``estimation`` starts
+# every one of the 486 joins recorded from 4.14 to 6.31 in tests/data/sessions); 30 s leaves
+# room for an overloaded server and still ends a job whose join reached another replica.
+EVENT_ACK_TIMEOUT: Final = 30.0
+
 _MSG_TAG: Final = re.compile(rb'\s*\{\s*"msg"\s*:\s*"([a-z_0-9.]+)"')
 
 HIDDEN_ERROR: Final = (
@@ -222,6 +239,9 @@ class MachineConfig(msgspec.Struct, frozen=True, kw_only=True):
     early_message_limit: int = 10_000
     tombstone_limit: int = 100_000
     error_body_limit: int = 64 * 1024
+    # replicas (issue 18): a joined event the session stream has not named this long fails
+    # (None: never; machine_config() sets EVENT_ACK_TIMEOUT for the multiplexed protocols)
+    event_ack_timeout: float | None = None
 
 
 class Phase(enum.IntEnum):
@@ -251,6 +271,7 @@ class _Job:
         "last_advice",
         "repeats",
         "advisories",
+        "ack_deadline",
     )
 
     def __init__(
@@ -275,6 +296,7 @@ class _Job:
         self.last_advice: StatusUpdate | None = None  # the previous advisory status
         self.repeats = 0  # how often in a row it was emitted again
         self.advisories = 0  # advisory statuses emitted
+        self.ack_deadline: float | None = None  # unacked: when the stream must have named it
 
 
 class StreamKind(enum.Enum):
@@ -355,6 +377,8 @@ class QueueMachine:
         self._sessions: dict[str, _Session] = {session_hash: self._session}
         self._jobs: dict[int, _Job] = {}
         self._timed: dict[int, _Job] = {}  # jobs with a deadline or a grace deadline
+        self._unacked: dict[int, _Job] = {}  # joined, not yet named by the session stream
+        self._cut: set[str] = set()  # sessions whose stream broke while jobs waited
         self._by_event: dict[str, _Job] = {}
         self._ended: dict[str, None] = {}  # tombstones, insertion-ordered for eviction
         self._early: dict[str, list[KnownMessage | MalformedMessageError]] = {}
@@ -388,6 +412,10 @@ class QueueMachine:
             for when in (job.deadline, job.grace_deadline):
                 if when is not None and (best is None or when < best):
                     best = when
+        for job in self._unacked.values():  # unarmed: tick now to start the clock
+            when = self._now if job.ack_deadline is None else job.ack_deadline
+            if best is None or when < best:
+                best = when
         return best
 
     # ------------------------------------------------------------------ inputs: user
@@ -477,7 +505,31 @@ class QueueMachine:
                         ),
                     ),
                 )
+        if self._unacked:
+            self._expire_unacked(now)
         return self._take()
+
+    def _expire_unacked(self, now: float) -> None:
+        """Replicas (issue 18): a real server names every event on the session stream right
+        after its join (an ``estimation``); a job still unnamed ``event_ack_timeout`` s after
+        its join reply, while the stream is open, is on a replica this stream does not reach."""
+        timeout = self.config.event_ack_timeout or 0.0
+        for job in list(self._unacked.values()):
+            stream = self._sessions[job.session].stream
+            if job.ack_deadline is None or stream is None or stream.status is None or (
+                stream.error_body is not None
+            ):
+                job.ack_deadline = now + timeout  # the clock runs while the stream is open
+            elif job.ack_deadline <= now and job.phase is Phase.WAITING:
+                error = ReplicaMismatchError(
+                    f"The server accepted this job (event {job.event_id}) but the event stream "
+                    f"did not mention it within {timeout:g} s: the join and the stream most "
+                    "likely reached different replicas of the app (a load balancer without "
+                    "session affinity). Enable sticky sessions, or run one replica. The app "
+                    "may have run the job; its result is lost.",
+                    job.event_id,
+                )
+                self._end(job, JobFailed(job=job.id, error=error))
 
     def reset_session(self, session_hash: str) -> list[Action]:
         """Use a new session for jobs submitted from now on (fresh gr.State).
@@ -680,6 +732,8 @@ class QueueMachine:
             if job is None:
                 self._on_unclaimed(stream, event_id, message)
                 return
+            if self._unacked:
+                self._unacked.pop(job.id, None)
         # A live job: _end unlinks a job from _by_event and closes its own stream.
         stream.chatty = True
         self._dispatch(stream, job, message)
@@ -706,8 +760,10 @@ class QueueMachine:
                 # A join still in flight went to a server that stops. (After a lost session
                 # a join still gets a fresh one: those jobs carry on.)
                 jobs += self._session_jobs(session, Phase.JOINING)
+            cut = stream.session in self._cut
+            self._cut.discard(stream.session)
             for job in jobs:
-                self._end(job, JobFailed(job=job.id, error=error))
+                self._end(job, JobFailed(job=job.id, error=_lost_error(error, job, cut, self._unacked)))
             self._forget_session_if_idle(session)
         elif not isinstance(message, (Heartbeat, AliveCheck, Estimation)):
             self._notice(f"Ignored a {type(message).__name__} message without an event id.")
@@ -854,6 +910,8 @@ class QueueMachine:
             stream = session.stream or self._open_session_stream(session, 0.0)
             early = self._early.pop(event_id, ())
             self._early_count -= len(early)
+            if not early and self.config.event_ack_timeout is not None:
+                self._unacked[job.id] = job  # the clock starts at the next tick
             for message in early:
                 if job.id not in self._jobs:  # an early message ended it
                     break
@@ -977,6 +1035,10 @@ class QueueMachine:
         if not waiting:
             self._forget_session_if_idle(session)
             return
+        if clean:
+            self._cut.discard(session.hash)
+        else:  # cut mid-job: if the server lost the session, say so (StreamCutError)
+            self._cut.add(session.hash)
         spent = []
         for job in waiting:
             job.stalls += 1
@@ -994,7 +1056,7 @@ class QueueMachine:
                     f"brought no news of the job ({error})."
                 )
             for job in spent:
-                self._end(job, JobFailed(job=job.id, error=error))
+                self._end(job, JobFailed(job=job.id, error=_lost_error(error, job, False, self._unacked)))
             waiting = [job for job in waiting if job.phase is not Phase.DONE]
             if not waiting:
                 self._forget_session_if_idle(session)
@@ -1066,6 +1128,7 @@ class QueueMachine:
         job.phase = Phase.DONE
         del self._jobs[job.id]
         self._timed.pop(job.id, None)
+        self._unacked.pop(job.id, None)
         session = self._sessions[job.session]
         if was_joining:
             session.joining -= 1
@@ -1232,6 +1295,13 @@ def _server_ended(error: GradioClientError) -> bool:
 
 def _app_error(output: Output, title: str | None) -> AppError:
     message = output.error if isinstance(output.error, str) else HIDDEN_ERROR
+    if _UPLOAD_MISSING.search(message):  # issue 18: the upload went to another replica
+        return UploadNotFoundError(
+            f"The file uploaded for this job was not found on the server that ran it "
+            f"({message}): the upload and the job most likely reached different replicas of "
+            "the app (a load balancer without session affinity; enable sticky sessions), or "
+            "the server lost its uploads (a restart). The app did not run the job."
+        )
     return AppError(
         message,
         duration=output.duration if output.error is not msgspec.UNSET else 10,
@@ -1252,6 +1322,43 @@ def _session_error(message: UnexpectedError | ServerStopped) -> GradioClientErro
     if message.event_id is not None:
         return AppError(text or HIDDEN_ERROR)
     return ConnectionLostError(f"The server reported an unexpected error: {text}")
+
+
+# Gradio 5-6: "Cannot move X to the gradio cache dir because it was not uploaded by a user."
+# Gradio 4.20-4.44: "File X is not in the upload folder and cannot be accessed."
+_UPLOAD_MISSING: Final = re.compile(r"not uploaded by a user|is not in the upload folder")
+
+
+def _lost_error(
+    error: GradioClientError, job: _Job, cut: bool, unacked: Mapping[int, _Job]
+) -> GradioClientError:
+    """Issue 18: what a lost session (or a stream that kept ending with no news) means for one
+    job.  Never named on the stream: its join and the stream reached different servers.
+    Named, but the stream broke while it waited: the stream was cut mid-job (most often a
+    proxy's idle timeout)."""
+    if not isinstance(error, (SessionNotFoundError, StalledStreamError)):
+        return error
+    if job.id in unacked:
+        return ReplicaMismatchError(
+            f"The server accepted this job (event {job.event_id}), but the event stream never "
+            f"mentioned it ({error}): the join and the stream most likely reached different "
+            "replicas of the app (a load balancer without session affinity; enable sticky "
+            "sessions, or run one replica), or the server restarted in between. The app may "
+            "have run the job; its result is lost.",
+            job.event_id,
+        )
+    if cut and isinstance(error, SessionNotFoundError):
+        return StreamCutError(
+            "The event stream was closed while the job was pending, and on reconnecting the "
+            f"server no longer knew the session ({error}). Gradio drops a session's events "
+            "when its stream disconnects, so the result is lost (the app may have run the "
+            "job). The usual cause is a proxy or load balancer whose read/idle timeout is "
+            "shorter than Gradio's 15 s heartbeat interval (nginx proxy_read_timeout, "
+            "haproxy timeout server/tunnel, a cloud load balancer's idle timeout): raise it "
+            "well above 15 s. A server restart, or a reconnect reaching another replica, "
+            "ends the same way."
+        )
+    return error
 
 
 def _json_field(body: bytes, key: str) -> Any:
