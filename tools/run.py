@@ -566,8 +566,9 @@ def cmd_docs(args: list[str]) -> int:
     """Build the site into site/ with warnings as errors; non-zero exit on any failure."""
     t0 = time.monotonic()
     python = ensure_docs()
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")  # Material's end-of-life banner
     rc = run([python, "-m", "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), *args],
-             cwd=ROOT)
+             cwd=ROOT, env=env)
     say(f"mkdocs build exit {rc} in {time.monotonic() - t0:.1f} s (site: {ROOT / 'site'})")
     return rc
 

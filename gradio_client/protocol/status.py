@@ -24,6 +24,9 @@ from .messages import Log, ProgressUnit
 
 
 class Status(enum.Enum):
+    """Where a job is: the official client's status codes (``StatusUpdate.code``), in
+    lifecycle order (``<`` compares by :meth:`ordering`)."""
+
     STARTING = "STARTING"
     JOINING_QUEUE = "JOINING_QUEUE"
     QUEUE_FULL = "QUEUE_FULL"
