@@ -4,7 +4,8 @@ The twin of ``client.py``: same arguments, same errors, same rules (every job en
 once, statuses are never missed, iteration always terminates), with tasks instead of
 threads.  The client asks sniffio which library runs it when it connects and drives the
 core through that library's shell: ``shells/asyncio_shell.py`` (asyncio: FastAPI, Jupyter,
-bots, ``asyncio.run``) or ``shells/trio_shell.py`` (trio).  The code is the same:
+bots, ``asyncio.run``) or ``shells/trio_driver.py`` (trio), two users of one loop
+(``shells/_driver.py``).  The code is the same:
 
     async with AsyncClient("http://127.0.0.1:7860") as client:
         print(await client.predict(3, "add", 4, api_name="/calculator"))
@@ -395,7 +396,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
     many requests (queue POSTs, uploads, downloads) are in flight at once, as the sync
     client's worker threads are; streams do not count.  Keep it small: it also paces how
     fast jobs join the server's queue, and a deep Gradio queue costs the server quadratic
-    work (see ``shells/trio_shell.py``).  Use ``async with AsyncClient(src) as client``, or
+    work (see ``shells/_driver.py``).  Use ``async with AsyncClient(src) as client``, or
     ``await AsyncClient.connect(src)`` (trio: ``connect(src, nursery=nursery)``) and
     ``await client.aclose()``.  ``ws_connect`` replaces how Gradio 3.x websockets are opened
     (tests replay recorded ones: ``gradio_client.testing.Replay.ws_connect``).

@@ -113,7 +113,7 @@ def test_an_asyncio_program_never_loads_the_trio_shell(gradio_app: str) -> None:
         "    async with AsyncClient(sys.argv[1], verbose=False) as client:\n"
         "        print(await client.predict('x', api_name='/echo'))\n"
         "asyncio.run(main())\n"
-        "print('gradio_client.shells.trio_shell' in sys.modules, 'trio_websocket' in sys.modules)\n"
+        "print('gradio_client.shells.trio_driver' in sys.modules, 'trio_websocket' in sys.modules)\n"
     )
     root = str(Path(__file__).resolve().parent.parent)
     done = subprocess.run(

@@ -23,6 +23,14 @@ owned (a trio nursery, an asyncio task set).  The two users: ``AsyncioShell``
 ``drive_flow`` is the connect flow's driver for both, given the library's sleep, clock and
 "await this until then".
 
+At most ``max_workers`` tasks have a request in flight (``requests``, the twin of the thread
+shell's pool size).  This is not only thrift: Gradio sends every waiting event an estimation
+each time an event starts, so a client that lets a thousand joins through at once makes the
+server's queue deep and its traffic quadratic (measured on 6.31 with 1000 /echo jobs: 131k
+messages and 64-145 s unbounded, 3.3k messages and about 25 s with 2 to 4 in flight).
+Readers of HTTP streams wait for one of ``max_streams`` slots, so per-job streams (Gradio
+3.x, 4.0-4.8) cannot take every connection of the httpx pool.
+
 Cooperative scheduling replaces the thread shell's lock: ``feed`` never awaits, so nothing
 runs between a machine call and the performing of the actions it returned, and actions
 are handed out in the order the machine emitted them.
