@@ -365,11 +365,13 @@ def test_exceptions_keep_the_official_classes_and_first_sentence(
     assert official["not_gradio_404"]["first"].startswith("Could not fetch config for")
     assert "ConnectError" in official["refused"]["httpx"]
     assert "ReadTimeout" in official["timeout"]["httpx"]
-    for case in ("not_gradio_html", "not_gradio_404", "refused", "timeout", "missing_arg"):
+    for case in ("not_gradio_html", "not_gradio_404", "refused", "timeout", "missing_arg",
+                 "wrong_login"):
         _compare_error(ours[case], official[case])
-    # wrong credentials: the official client says "Could not login to URL." (a ValueError);
-    # ours is an AuthenticationError, also a ValueError, and says why
-    assert "ValueError" in ours["wrong_login"]["httpx"] and "ValueError" in official["wrong_login"]["httpx"]
+    # wrong credentials: the official client raises a plain ValueError; ours is an
+    # AuthenticationError, also a ValueError
+    assert official["wrong_login"]["cls"] == "ValueError"
+    assert ours["wrong_login"]["cls"] == "AuthenticationError"
 
 
 def test_max_file_size_message_starts_like_the_official_one(tmp_path: Path) -> None:

@@ -249,7 +249,7 @@ def connect_flow(
             )
         if response.status_code in (400, 401, 403):
             raise AuthenticationError(
-                f"Could not log in to {root}: the username or password is wrong."
+                f"Could not login to {root}/. The username or password is wrong."
             )
         if not 200 <= response.status_code < 400:
             raise _status_error("login", response)
