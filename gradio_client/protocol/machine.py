@@ -942,7 +942,7 @@ class QueueMachine:
             return
         try:
             reply = msgspec.json.decode(body)
-        except msgspec.DecodeError:
+        except Exception:  # noqa: BLE001 - DecodeError, RecursionError (too deep), ...
             reply = None
         if 200 <= status < 300 and isinstance(reply, dict) and isinstance(reply.get("data"), list):
             self._end(job, JobSucceeded(job=job.id, data=reply["data"]))
@@ -1364,7 +1364,7 @@ def _lost_error(
 def _json_field(body: bytes, key: str) -> Any:
     try:
         value = msgspec.json.decode(body)
-    except msgspec.DecodeError:
+    except Exception:  # noqa: BLE001 - DecodeError, RecursionError (too deep), ...
         return None
     return value.get(key) if isinstance(value, dict) else None
 

@@ -273,12 +273,10 @@ def test_deep_output(kind: str, app: HostileServer, evil: Attacker, tmp_path: Pa
     assert all(isinstance(e, RemoteProtocolError) for e in errors), errors
 
 
-def test_deep_join_reply(kind: str, app: HostileServer, evil: Attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """A 100,000-deep join reply.  The sync job ends at its job_timeout; on trio the
-    RecursionError that QueueMachine.receive_response (protocol/machine.py) raises ends the
-    client's nursery (strict xfail until the queue core catches it)."""
-    if kind == "trio":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="RecursionError out of QueueMachine.receive_response"))
+def test_deep_join_reply(kind: str, app: HostileServer, evil: Attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 100,000-deep join reply: the queue core reads it as a reply without an event_id
+    (RemoteProtocolError) on both clients; it used to raise RecursionError out of
+    QueueMachine.receive_response."""
     monkeypatch.setattr(promises, "WAIT", 8.0)
     app.reset([Fault("join", "deep", size=100_000)])
     session = run_session(kind, app, evil, tmp_path)

@@ -383,3 +383,23 @@ def test_numbers_beyond_float_range_are_read_as_the_official_client_reads_them()
         sid, b'data: {"msg":"process_completed","event_id":"E1","output":{"data":[1e999]},"success":true}\n\n'))
     end = h.terminal(job)
     assert isinstance(end, JobSucceeded) and end.data == [float("inf")]
+
+
+DEEP_BODY = b'{"event_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+def test_a_join_reply_too_deep_to_decode_fails_the_job() -> None:
+    """It used to raise RecursionError out of receive_response (and end the trio client)."""
+    h = Harness()
+    job, actions = h.submit()
+    h.feed(h.machine.receive_response(only(actions, Post).request_id, 200, DEEP_BODY))
+    error = h.terminal(job).error
+    assert isinstance(error, RemoteProtocolError) and "without an event_id" in str(error)
+
+
+@pytest.mark.parametrize("status", [200, 500, 404])
+def test_an_unqueued_reply_too_deep_to_decode_fails_the_job(status: int) -> None:
+    h = Harness("ws", unqueued_fns=frozenset({0}))
+    job, actions = h.submit(0, [1])
+    h.feed(h.machine.receive_response(only(actions, Post).request_id, status, DEEP_BODY))
+    assert isinstance(h.terminal(job), JobFailed)
