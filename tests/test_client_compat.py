@@ -339,6 +339,7 @@ ERRORS = """
         "timeout": kinds(connect(P["silent"], httpx_kwargs={"timeout": 0.5})),
         "missing_arg": kinds(catch(lambda: c.predict(api_name="/echo"))),
         "wrong_login": kinds(connect(P["auth_url"], auth=("user", "wrong"))),
+        "no_login": kinds(connect(P["auth_url"])),
     }
 """
 
@@ -365,8 +366,9 @@ def test_exceptions_keep_the_official_classes_and_first_sentence(
     assert official["not_gradio_404"]["first"].startswith("Could not fetch config for")
     assert "ConnectError" in official["refused"]["httpx"]
     assert "ReadTimeout" in official["timeout"]["httpx"]
+    assert official["no_login"]["cls"] == "AuthenticationError"
     for case in ("not_gradio_html", "not_gradio_404", "refused", "timeout", "missing_arg",
-                 "wrong_login"):
+                 "wrong_login", "no_login"):
         _compare_error(ours[case], official[case])
     # wrong credentials: the official client raises a plain ValueError; ours is an
     # AuthenticationError, also a ValueError

@@ -310,12 +310,14 @@ def _fetch_config(
     response = yield HttpRequest(method="GET", url=f"{root}/config", headers=headers)
     assert response is not None
     if response.status_code == 401:
-        raise AuthenticationError(
-            f"{root} requires a login: pass auth=(username, password) (or a token for a "
-            "private Space)."
+        raise AuthenticationError(  # the official client's first sentence, then ours
+            f"Could not load {root}/ as credentials were not provided. Please login: pass "
+            "auth=(username, password) (or a token for a private Space)."
         )
     if response.status_code == 429:
-        raise TooManyRequestsError(f"{root} is rate limiting requests (HTTP 429); try later.")
+        raise TooManyRequestsError(
+            f"Too many requests to the API, please try again later. {root} answered HTTP 429."
+        )
     if 200 <= response.status_code < 300:
         return _parse_config_of(root, response.content)
     # Very old apps embed the config in their page.
