@@ -16,8 +16,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -61,6 +61,9 @@ from .shells._common import (
     uploaded_path,
 )
 from .shells.thread_shell import ThreadShell, run_flow
+
+if TYPE_CHECKING:
+    from .batch import BatchRun
 
 ResultCallback = Callable[..., Any]
 log = logging.getLogger("gradio_client")
@@ -477,6 +480,30 @@ class Client(ClientBase, _official.OfficialNames):
         else:
             launch(prepared.data)
         return job
+
+    def map(
+        self,
+        inputs: Iterable[Any],
+        *,
+        api_name: str | None = None,
+        fn_index: int | None = None,
+        concurrency: int | None = None,
+        ordered: bool = True,
+        retries: int = 3,
+        on_error: str = "record",
+    ) -> BatchRun:
+        """Run every row of ``inputs`` (lists/tuples of arguments, dicts of keyword arguments,
+        or single values), at most ``concurrency`` at once; yields ``(index, output)``, or
+        ``(index, RowError)`` for a row that failed (``on_error="raise"`` raises instead).
+
+        Rows are read lazily; transient failures (queue full, 429, a lost connection) are
+        retried with backoff, app and validation errors never.  See ``gradio_client.batch``.
+        """
+        from .batch import run_map
+
+        return run_map([self], inputs, api_name=api_name, fn_index=fn_index,
+                       concurrency=concurrency, ordered=ordered, retries=retries,
+                       on_error=on_error)
 
     def reset_session(self) -> None:
         """Start a new session: fresh ``gr.State``.  Running jobs finish on the old one."""

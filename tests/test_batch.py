@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,42 @@ def test_closing_a_run_cancels_running_rows(gradio_app):
         assert run.counts == {"done": 1, "failed": 0, "retried": 0, "may_have_run": 0}
         # the client is still usable, and the cancelled rows ended
         assert client.predict("x", api_name="/echo") == "x"
+
+
+# ------------------------------------------------------------------ AsyncClient.map
+
+
+async def _async_map(url: str) -> tuple[list, int]:
+    from gradio_client import AsyncClient
+
+    async with AsyncClient(url, verbose=False) as client:
+        inputs = [(float(i), "add", 0.5) for i in range(30)]
+        inputs[7] = (1.0, "divide", 0.0)  # an app error: recorded once
+        got = [pair async for pair in client.map(inputs, api_name="/calculator", concurrency=4)]
+        return got, threading.active_count()
+
+
+def _check_async(got: list) -> None:
+    assert [i for i, _ in got] == list(range(30))
+    for i, value in got:
+        if i == 7:
+            assert isinstance(value, RowError) and isinstance(value.error, AppError)
+            assert value.attempts == 1
+        else:
+            assert value == i + 0.5
+
+
+def test_async_map_on_trio(gradio_app):
+    import trio
+
+    got, threads = trio.run(_async_map, gradio_app)
+    _check_async(got)
+
+
+def test_async_map_on_asyncio_uses_no_thread(gradio_app):
+    import asyncio
+
+    before = threading.active_count()
+    got, threads = asyncio.run(asyncio.wait_for(_async_map(gradio_app), 120))
+    _check_async(got)
+    assert threads == before
