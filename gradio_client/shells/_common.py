@@ -441,6 +441,8 @@ def ssl_context(verify: bool) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify)
 
 
+MAX_REDIRECTS: Final = 5  # redirects followed per request (httpx_kwargs={"max_redirects": n})
+
 # httpx arguments that make a client's TLS set-up its own (a shared context must not be
 # changed by one client: httpx loads ``cert`` into the context it is given)
 _OWN_TLS: Final = frozenset({"verify", "cert", "trust_env", "http2"})
@@ -463,6 +465,8 @@ def http_kwargs(
     kwargs = dict(httpx_kwargs or {})
     kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=10.0))
     kwargs.setdefault("follow_redirects", True)
+    # a redirect loop costs 1 + max_redirects requests per attempt (httpx's default: 20)
+    kwargs.setdefault("max_redirects", MAX_REDIRECTS)
     if not _OWN_TLS & kwargs.keys():
         kwargs["verify"] = ssl_context(ssl_verify)
     elif "verify" not in kwargs:

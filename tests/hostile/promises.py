@@ -30,6 +30,7 @@ import trio
 from gradio_client import Client, Status, handle_file
 from gradio_client.aio import AsyncClient
 from gradio_client.protocol.errors import GradioClientError
+from gradio_client.shells._common import MAX_REDIRECTS
 
 from .server import SECRET_HEADER, SECRET_PASSWORD, SECRET_TOKEN, SECRET_USER, Attacker, HostileServer
 
@@ -49,7 +50,10 @@ READ_TIMEOUT = 3.0
 UPLOAD_READ_TIMEOUT = 30.0  # the clients' own read timeout for upload replies
 WAIT = 45.0  # how long a session waits for a job before calling it hung
 MARGIN = 3.0  # scheduling slack on a shared 2-core machine (not a timing assertion)
-REQUEST_BUDGET = 80  # requests the app may see in one session (a normal one takes ~10)
+#: requests the app may see in one session (a normal one takes ~10): a stream in a redirect
+#: loop costs 1 + MAX_REDIRECTS requests per attempt and is reopened at most
+#: 1 + max_reconnects times; two such streams (session stream and heartbeat), plus the rest
+REQUEST_BUDGET = 2 * (1 + MAX_REDIRECTS) * (1 + 5) + 40
 TERMINAL = (Status.FINISHED, Status.CANCELLED)
 
 

@@ -90,6 +90,19 @@ def test_redirects_off_origin_carry_no_credentials(kind: str, code: int, where: 
     check_promises(session)
 
 
+@pytest.mark.parametrize("where", ["stream", "heartbeat", "join", "config"])
+def test_redirect_loops_cost_a_bounded_number_of_requests(kind: str, where: str, app: HostileServer, evil: Attacker, tmp_path: Path) -> None:
+    """Found by the property run: every heartbeat and stream GET redirected to itself made
+    113 requests in one trio session (httpx follows 20 redirects per request).  Now 5."""
+    faults = [Fault(where, "redirect", code=308, target="self", when=None)]
+    if where == "stream":
+        faults.append(Fault("heartbeat", "redirect", code=308, target="self", when=None))
+    app.reset(faults, auth=True)
+    session = run_session(kind, app, evil, tmp_path)
+    check_promises(session)
+    print(f"{kind} redirect loop at {where}: {session.app_requests} requests")
+
+
 # -------------------------------------------------- item 2: the Space's host is the Hub's own
 
 
