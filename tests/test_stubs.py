@@ -229,51 +229,87 @@ def test_every_corpus_app_is_covered(app_urls: dict[str, str]) -> None:
     assert apps and apps <= set(app_urls), apps - set(app_urls)
 
 
+def _differential(app: str, url: str, stub: Path, media: Path) -> tuple[int, list[str]]:
+    """Each method of the stub at ``stub`` against ``client.predict``: (calls, mismatches)."""
+    calls = 0
+    mismatches: list[str] = []
+    module = _import(stub)
+    with Client(url, verbose=False) as via_stub, Client(url, verbose=False) as direct:
+        api = module.Api(via_stub)
+        names = _methods(module.Api)
+        public = {e.api_name for e in via_stub.app_config.endpoints.values()
+                  if e.api_name and e.visibility == "public" and e.backend_fn}
+        assert set(names) == public, (app, set(names) ^ public)
+        for api_name, method_name in names.items():
+            endpoint = via_stub.app_config.endpoint(api_name=api_name)
+            method = getattr(api, method_name)
+            hints = typing.get_type_hints(method)
+            params = list(inspect.signature(method).parameters.values())
+            doc = method.__doc__ or ""
+            for p in endpoint.parameters or ():
+                assert (p.component or "") in doc, (app, api_name, doc)
+            key = (app, api_name)
+            if key in OVERRIDES and OVERRIDES[key] is None:
+                continue
+            values = OVERRIDES.get(key) or [
+                _localise(p.example_input, media) for p in endpoint.parameters or ()]
+            assert len(values) == len(params), (app, api_name)
+            variants = [(values, {p.name: v for p, v in zip(params, values)})]
+            required = [v for p, v in zip(params, values) if p.default is inspect.Parameter.empty]
+            if len(required) < len(values) and key not in OVERRIDES:
+                variants.append((required, {p.name: v for p, v in zip(params, required)}))
+            for positional, keywords in variants:
+                ours, raw = _outcome(lambda: method(**keywords))
+                theirs, _ = _outcome(lambda: direct.predict(*positional, api_name=api_name))
+                calls += 1
+                if ours != theirs:
+                    mismatches.append(f"{app} {api_name} {keywords!r}: {ours} != {theirs}")
+                elif ours[0] == "ok" and not conforms(raw, hints["return"]):
+                    mismatches.append(f"{app} {api_name}: {raw!r} does not fit {hints['return']}")
+    return calls, mismatches
+
+
 def test_methods_match_client_predict(stub_dir: Path, app_urls: dict[str, str],
                                       media: Path) -> None:
     """The differential check: each stub method against client.predict, app by app."""
     calls = 0
     mismatches: list[str] = []
     for app, url in app_urls.items():
-        module = _import(stub_dir / f"api_{app}.py")
-        with Client(url, verbose=False) as via_stub, Client(url, verbose=False) as direct:
-            api = module.Api(via_stub)
-            names = _methods(module.Api)
-            public = {e.api_name for e in via_stub.app_config.endpoints.values()
-                      if e.api_name and e.visibility == "public" and e.backend_fn}
-            assert set(names) == public, (app, set(names) ^ public)
-            for api_name, method_name in names.items():
-                endpoint = via_stub.app_config.endpoint(api_name=api_name)
-                method = getattr(api, method_name)
-                hints = typing.get_type_hints(method)
-                params = list(inspect.signature(method).parameters.values())
-                doc = method.__doc__ or ""
-                for p in endpoint.parameters or ():
-                    assert (p.component or "") in doc, (app, api_name, doc)
-                key = (app, api_name)
-                if key in OVERRIDES and OVERRIDES[key] is None:
-                    continue
-                values = OVERRIDES.get(key) or [
-                    _localise(p.example_input, media) for p in endpoint.parameters or ()]
-                assert len(values) == len(params), (app, api_name)
-                variants = [(values, {p.name: v for p, v in zip(params, values)})]
-                required = [v for p, v in zip(params, values)
-                            if p.default is inspect.Parameter.empty]
-                if len(required) < len(values) and key not in OVERRIDES:
-                    variants.append((required, {p.name: v for p, v in zip(params, required)}))
-                for positional, keywords in variants:
-                    ours, raw = _outcome(lambda: method(**keywords))
-                    theirs, _ = _outcome(
-                        lambda: direct.predict(*positional, api_name=api_name))
-                    calls += 1
-                    if ours != theirs:
-                        mismatches.append(f"{app} {api_name} {keywords!r}: {ours} != {theirs}")
-                    elif ours[0] == "ok":
-                        if not conforms(raw, hints["return"]):
-                            mismatches.append(f"{app} {api_name}: {raw!r} does not fit "
-                                              f"{hints['return']}")
+        n, bad = _differential(app, url, stub_dir / f"api_{app}.py", media)
+        calls += n
+        mismatches += bad
     assert not mismatches, "\n".join(mismatches)
     assert calls >= 60, calls
+
+
+OTHER_VERSIONS = [v for v in os.environ.get("GCX_TEST_GRADIO_VERSIONS", "").split()
+                  if v != DEFAULT_VERSION]
+
+
+@pytest.mark.parametrize("version", OTHER_VERSIONS or [pytest.param(
+    "", marks=pytest.mark.skip(reason="set GCX_TEST_GRADIO_VERSIONS to run stubs on other "
+                                      "gradio generations"))])
+def test_kitchen_sink_stub_on_other_generations(version: str, tmp_path: Path,
+                                                media: Path) -> None:
+    """The same checks for the kitchen-sink app on another gradio (3.x to 5.x)."""
+    with start_app(version, app="kitchen_sink") as app:
+        stub = tmp_path / "api_kitchen_sink.py"
+        with Client(app.url, verbose=False) as client:
+            stub.write_text(generate(client))
+        assert not _checked_modules(tmp_path)["api_kitchen_sink.py"]
+        calls, mismatches = _differential("kitchen_sink", app.url, stub, media)
+    assert not mismatches, "\n".join(mismatches)
+    assert calls >= 15, calls
+
+
+def test_the_api_hash_is_stable_across_processes(gradio_app: str, stub_dir: Path) -> None:
+    """A second process of the same app has the same API hash: no false mismatch warning."""
+    module = _import(stub_dir / "api_kitchen_sink.py")
+    with start_app(DEFAULT_VERSION, app="kitchen_sink") as other:
+        assert other.url != gradio_app
+        with Client(other.url, verbose=False) as client, warnings.catch_warnings():
+            warnings.simplefilter("error", StubMismatchWarning)
+            module.Api(client)
 
 
 def test_submit_returns_a_typed_job(gradio_app: str, stub_dir: Path) -> None:
