@@ -218,3 +218,63 @@ def test_a_degraded_field_is_named_in_one_notice(caplog: pytest.LogCaptureFixtur
     assert [p.name for p in respond.parameters] == ["message"] and respond.returns == ()
     assert respond.parameters[0].label is None
     assert 0 not in app.endpoints and len(app.endpoints) == len(config["dependencies"]) - 1
+
+
+# ------------------------------------------------------------- the connect flow
+
+
+def _connect(routes: dict[str, bytes | int]) -> tuple[Any, list[str]]:
+    """Run the (pure) connect flow of http://app.test against canned responses."""
+    from gradio_client.protocol.connect import HttpResponse, Sleep, connect_flow
+
+    flow = connect_flow("http://app.test")
+    asked: list[str] = []
+    reply = None
+    try:
+        while True:
+            step = flow.send(reply)
+            if isinstance(step, Sleep):
+                reply = None
+                continue
+            asked.append(f"{step.method} {step.url}")
+            answer = routes[asked[-1]]
+            reply = (HttpResponse(status_code=answer, content=b"") if isinstance(answer, int)
+                     else HttpResponse(status_code=200, content=answer))
+    except StopIteration as done:
+        return done.value, asked
+
+
+def test_connect_fetches_the_public_info_for_a_shared_api_name() -> None:
+    folder = HERE / "captured" / "gradio-6.31.0" / "tabs_select"
+    routes: dict[str, bytes | int] = {
+        "GET http://app.test/config": (folder / "config.json").read_bytes(),
+        "GET http://app.test/gradio_api/info?all_endpoints=True": (folder / "info_all_endpoints.json").read_bytes(),
+        "GET http://app.test/gradio_api/info": (folder / "info.json").read_bytes(),
+    }
+    conn, asked = _connect(routes)
+    assert asked[-1] == "GET http://app.test/gradio_api/info"
+    shared = conn.config.endpoint(api_name="/_select_1")
+    assert shared.visibility == "public" and shared.parameters is not None
+    assert [p.name for p in shared.parameters] == ["s"]
+    # an app without a shared name costs no extra request
+    folder = HERE / "captured" / "gradio-6.31.0" / "chat"
+    routes = {
+        "GET http://app.test/config": (folder / "config.json").read_bytes(),
+        "GET http://app.test/gradio_api/info?all_endpoints=True": (folder / "info_all_endpoints.json").read_bytes(),
+    }
+    conn, asked = _connect(routes)
+    assert "GET http://app.test/gradio_api/info" not in asked
+    assert [p.name for p in conn.config.endpoint(api_name="/_respond").parameters or ()] == ["message"]
+
+
+@pytest.mark.parametrize("answer", [b"[1, 2]", b"<html>login</html>", 500])
+def test_falling_back_to_the_config_logs_a_notice(answer: bytes | int, caplog: pytest.LogCaptureFixture) -> None:
+    folder = HERE / "captured" / "gradio-6.31.0" / "chat"
+    routes: dict[str, bytes | int] = {
+        "GET http://app.test/config": (folder / "config.json").read_bytes(),
+        "GET http://app.test/gradio_api/info?all_endpoints=True": answer,
+    }
+    with caplog.at_level(logging.WARNING, logger="gradio_client"):
+        conn, _ = _connect(routes)
+    assert conn.info.document is None  # derived from the config
+    assert any("API derived from the config" in r.getMessage() for r in caplog.records)
