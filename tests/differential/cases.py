@@ -99,6 +99,16 @@ CALLS: list[dict[str, Any]] = [
     call("components", "html", "predict", "<b>x</b>", api_name="/html"),
     call("components", "chatbot", "predict", [{"role": "user", "content": "hi"}],
          api_name="/chatbot"),
+    *api_calls("more_components"),
+    call("more_components", "multimodaltextbox", "predict", {"text": "hi", "files": [F]},
+         api_name="/multimodaltextbox"),
+    call("more_components", "textarea", "predict", "a\nb", api_name="/textarea"),
+    call("more_components", "annotatedimage", "predict", F, api_name="/annotatedimage"),
+    call("more_components", "downloadbutton", "predict", {"__file__": "note.txt"},
+         api_name="/downloadbutton"),
+    call("more_components", "barplot", "predict",
+         {"headers": ["x", "y"], "data": [["a", 1], ["b", 2]], "metadata": None},
+         api_name="/barplot"),
     # ------------------------------------------------------- file components
     *api_calls("files"),
     call("files", "image", "predict", F, api_name="/image"),
@@ -147,7 +157,7 @@ DIFFERENT: dict[str, tuple[str, str]] = {
         "the official client has no parameter names for them.", "ours_better"),
 }
 for _app in ("interface", "blocks", "chat", "chat_multimodal", "chat_stream", "tabbed",
-             "components", "files", "tabs_select", "dataset_out", "validation"):
+             "components", "more_components", "files", "tabs_select", "dataset_out", "validation"):
     DIFFERENT[f"{_app}:view_api_str"] = (
         "view_api text: descriptions, generator notes and quoted defaults are shown, "
         "without trailing spaces; same endpoints, names and types.", "text")

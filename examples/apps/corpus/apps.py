@@ -176,6 +176,42 @@ FILES: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
 ]
 
 
+MORE: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
+    ("multimodaltextbox", lambda: gr.MultimodalTextbox(label="mm"),
+     lambda: gr.MultimodalTextbox()),
+    ("imageeditor", lambda: gr.ImageEditor(type="filepath", label="ed"), lambda: gr.Image()),
+    ("annotatedimage", lambda: gr.Image(type="filepath", label="base"),
+     lambda: gr.AnnotatedImage()),
+    ("imageslider", lambda: gr.ImageSlider(type="filepath", label="sl"),
+     lambda: gr.ImageSlider()),
+    ("downloadbutton", lambda: gr.File(label="dl"), lambda: gr.DownloadButton()),
+    ("uploadbutton", lambda: gr.UploadButton(label="up"), lambda: gr.File()),
+    ("barplot", lambda: gr.Dataframe(headers=["x", "y"], label="bars"),
+     lambda: gr.BarPlot(x="x", y="y")),
+    ("textarea", lambda: gr.TextArea(label="ta"), lambda: gr.TextArea()),
+    ("browserstate", lambda: gr.BrowserState("saved"), lambda: gr.Textbox()),
+    ("fileexplorer", lambda: gr.FileExplorer(root_dir=".", label="fx"), lambda: gr.JSON()),
+]
+
+
+def build_more_components() -> gr.Blocks:
+    """More components, mostly for view_api: multimodal textbox, image editor and slider,
+    annotated image, download and upload buttons, a plot, a text area, browser state and a
+    file explorer (each echoes its input; a builder this gradio lacks is skipped)."""
+    with gr.Blocks() as demo:
+        for name, make_in, make_out in MORE:
+            try:
+                inp, out = make_in(), make_out()
+            except Exception as exc:  # a component this gradio lacks
+                print(f"corpus: {name} skipped: {exc!r}", flush=True)
+                continue
+            fn = (lambda x: (x, [])) if name == "annotatedimage" else _identity
+            if name == "imageslider":
+                fn = lambda x: (x[0], x[0]) if isinstance(x, (list, tuple)) else (x, x)  # noqa: E731
+            gr.Button(name).click(fn, inp, out, api_name=name)
+    return demo
+
+
 def _echo_blocks(table: list[tuple[str, Callable[[], Any], Callable[[], Any]]]) -> gr.Blocks:
     with gr.Blocks() as demo:
         for name, make_in, make_out in table:
@@ -272,6 +308,7 @@ APPS: dict[str, Callable[[], gr.Blocks]] = {
     "chat_stream": build_chat_stream,
     "tabbed": build_tabbed,
     "components": build_components,
+    "more_components": build_more_components,
     "files": build_files,
     "tabs_select": build_tabs_select,
     "dataset_out": build_dataset_out,
