@@ -1,4 +1,4 @@
-"""Tests for gradio_client.protocol.diff.apply_diff (protocol.md §2.11)."""
+"""Tests for gradio_client.protocol.diff.apply_diff (docs/wire-protocol.md, "Generator diffs")."""
 
 from __future__ import annotations
 
