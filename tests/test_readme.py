@@ -1,22 +1,26 @@
-"""The README's examples run, against the real example app, and print what the README says.
+"""The examples of README.md and of every docs/*.md page run, against the real example app,
+and print what the page says.
 
-Markers in README.md (HTML comments, invisible when rendered):
+Markers (HTML comments, invisible when rendered, on GitHub and on the docs site):
 
 * ``<!-- test -->`` on the line before a ```` ```python ```` block: the block runs.
   ``<!-- test: auth -->``: against the app started with ``--auth user:pw``.
   ``<!-- test: hub -->``: Space ids resolve through the local Hub stand-in (``HF_ENDPOINT``),
   where the ids in ``SPACES`` point at the example app.
 * ``<!-- untested: reason -->`` before a ```` ```python ```` block: it does not run.  Every
-  python block carries one of the two markers, so none is left out by accident.
+  python block carries one of the two markers, so none is left out by accident (pages in
+  ``UNMARKED_OK``, kept by others and not yet marked, may have unmarked blocks: they do not
+  run).
 * ``<!-- output -->`` before a ```` ```text ```` block right after a tested block: that block's
   expected stdout.  ``...`` matches anything (doctest's ELLIPSIS), and runs of whitespace
   compare equal.
 
-The tested blocks of one ``## `` section run in order, in one namespace (a block may use what an
-earlier block of its section defined), in a temporary working directory in which ``tests``
-links to this checkout's ``tests`` folder.  ``http://127.0.0.1:7860/`` is replaced with the
-app's URL, in the code and in the expected output.  Code is compiled with README.md's line
-numbers, so a traceback points at the README line that failed.
+The tested blocks of one ``## `` section of one page run in order, in one namespace (a block
+may use what an earlier block of its section defined), in a temporary working directory in
+which ``tests`` links to this checkout's ``tests`` folder; each page and section is one test.
+``http://127.0.0.1:7860/`` is replaced with the app's URL, in the code and in the expected
+output.  Code is compiled with the page's line numbers, so a traceback points at the line of
+the page that failed.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ from gradio_client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+PAGES: list[Path] = [README, *sorted(DOCS.glob("*.md"))]
+#: Pages kept by others whose python blocks are not marked yet: unmarked blocks are allowed
+#: there (and do not run); markers in them are still honoured and checked.
+UNMARKED_OK = {"index.md", "stubs.md", "deploying.md"}
 PLACEHOLDER = "http://127.0.0.1:7860/"
 SECTION_TIMEOUT = 120.0  # a hang fails the test instead of blocking the run
 #: Space ids the README uses, as registered in the Hub stand-in (host: the example app).
@@ -52,7 +61,7 @@ _FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 @dataclass
 class Block:
     section: str
-    line: int  # README line of the block's first code line
+    line: int  # the page's line number of the block's first code line
     code: str
     mode: str = ""  # "", "auth" or "hub"
     expected: str | None = None  # expected stdout, when an <!-- output --> block follows
@@ -65,8 +74,10 @@ class Readme:
     problems: list[str] = field(default_factory=list)
 
 
-def parse(text: str) -> Readme:
-    """The tested blocks, and any marker misuse (reported by a test, not raised here)."""
+def parse(text: str, *, strict: bool = True) -> Readme:
+    """The tested blocks, and any marker misuse (reported by a test, not raised here).
+
+    ``strict=False``: a python block without a marker is allowed (it does not run)."""
     lines = text.splitlines()
     readme = Readme(lines)
     section = "(top)"
@@ -88,8 +99,9 @@ def parse(text: str) -> Readme:
             tested: Block | None = None
             if lang == "python":
                 if kind is None:
-                    readme.problems.append(
-                        f"line {i + 1}: python block without <!-- test --> or <!-- untested: ... -->")
+                    if strict:
+                        readme.problems.append(
+                            f"line {i + 1}: python block without <!-- test --> or <!-- untested: ... -->")
                 elif kind.startswith("test"):
                     assert marker is not None
                     tested = Block(section, i + 2, body, marker.group("mode") or "")
@@ -121,27 +133,45 @@ def parse(text: str) -> Readme:
 
 
 README_TEXT = README.read_text(encoding="utf-8")
-PARSED = parse(README_TEXT)
-SECTIONS: dict[str, list[Block]] = {}
-for _block in PARSED.blocks:
-    SECTIONS.setdefault(_block.section, []).append(_block)
+PARSED: dict[str, Readme] = {
+    page.name: parse(page.read_text(encoding="utf-8"), strict=page.name not in UNMARKED_OK)
+    for page in PAGES
+}
+PATHS: dict[str, Path] = {page.name: page for page in PAGES}
+#: (page name, section) -> its tested blocks, in order
+SECTIONS: dict[tuple[str, str], list[Block]] = {}
+for _name, _parsed in PARSED.items():
+    for _block in _parsed.blocks:
+        SECTIONS.setdefault((_name, _block.section), []).append(_block)
 
 
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40]
 
 
-# ---------------------------------------------------------------------------- the file itself
+def _id(key: tuple[str, str]) -> str:
+    return f"{_slug(key[0].removesuffix('.md'))}-{_slug(key[1])}"
 
 
-def test_markers_are_well_formed() -> None:
-    assert not PARSED.problems, "\n".join(PARSED.problems)
+# ---------------------------------------------------------------------------- the files themselves
+
+
+@pytest.mark.parametrize("name", list(PARSED))
+def test_markers_are_well_formed(name: str) -> None:
+    assert not PARSED[name].problems, "\n".join(f"{name} {p}" for p in PARSED[name].problems)
 
 
 def test_enough_examples_are_tested() -> None:
-    # Guards against markers disappearing in an edit.
-    assert len(PARSED.blocks) >= 15, f"only {len(PARSED.blocks)} tested blocks"
-    assert sum(b.expected is not None for b in PARSED.blocks) >= 12
+    # Guards against markers disappearing in an edit (or a page not being found).
+    blocks = [b for parsed in PARSED.values() for b in parsed.blocks]
+    assert len(blocks) >= 18, f"only {len(blocks)} tested blocks"
+    assert sum(b.expected is not None for b in blocks) >= 14
+    # the README's own examples: sync, trio and asyncio
+    readme_code = "".join(b.code for b in PARSED[README.name].blocks)
+    for call in ("Client(", "trio.run(", "asyncio.run("):
+        assert call in readme_code, f"the README's tested examples no longer use {call}"
+    for page in ("guide.md", "async.md", "batch.md", "conformance.md", "embedding.md"):
+        assert PARSED[page].blocks, f"docs/{page} has no tested example"
 
 
 def test_first_commands_stay_first() -> None:
@@ -161,9 +191,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("section", list(SECTIONS), ids=[_slug(s) for s in SECTIONS])
-def test_section_examples(section: str, request: pytest.FixtureRequest, workdir: Path) -> None:
-    blocks = SECTIONS[section]
+@pytest.mark.parametrize("key", list(SECTIONS), ids=[_id(k) for k in SECTIONS])
+def test_section_examples(key: tuple[str, str], request: pytest.FixtureRequest, workdir: Path) -> None:
+    page, section = key
+    blocks = SECTIONS[key]
     urls = {"": request.getfixturevalue("gradio_app")}
     if any(b.mode == "auth" for b in blocks):
         urls["auth"] = request.getfixturevalue("gradio_auth_app")
@@ -182,7 +213,7 @@ def test_section_examples(section: str, request: pytest.FixtureRequest, workdir:
         namespace: dict[str, Any] = {"__name__": "__readme__"}
         try:
             for block in blocks:
-                if not _run_block(block, urls[block.mode], namespace, failures):
+                if not _run_block(page, block, urls[block.mode], namespace, failures):
                     break
         finally:
             for value in namespace.values():  # examples may leave a client open
@@ -191,21 +222,21 @@ def test_section_examples(section: str, request: pytest.FixtureRequest, workdir:
             finished.set()
 
     # A thread, so that an example that hangs fails this test after SECTION_TIMEOUT.
-    worker = threading.Thread(target=run_all, name=f"readme-{_slug(section)}", daemon=True)
+    worker = threading.Thread(target=run_all, name=f"readme-{_id(key)}", daemon=True)
     worker.start()
     if not finished.wait(SECTION_TIMEOUT):
-        pytest.fail(f"README section {section!r} did not finish within {SECTION_TIMEOUT:g} s")
+        pytest.fail(f"{page} section {section!r} did not finish within {SECTION_TIMEOUT:g} s")
     assert not failures, "\n\n".join(failures)
 
 
-def _run_block(block: Block, url: str, namespace: dict[str, Any], failures: list[str]) -> bool:
-    where = f"README.md line {block.line} (section {block.section!r})"
+def _run_block(page: str, block: Block, url: str, namespace: dict[str, Any], failures: list[str]) -> bool:
+    where = f"{page} line {block.line} (section {block.section!r})"
     code = block.code.replace(PLACEHOLDER, url)
     if "127.0.0.1:7860" in code:
         failures.append(f"{where}: write the app URL exactly as {PLACEHOLDER!r}")
         return False
-    # padded so that tracebacks carry README.md's line numbers
-    compiled = compile("\n" * (block.line - 1) + code, str(README), "exec")
+    # padded so that tracebacks carry the page's line numbers
+    compiled = compile("\n" * (block.line - 1) + code, str(PATHS[page]), "exec")
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out):
