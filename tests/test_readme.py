@@ -170,7 +170,7 @@ def test_enough_examples_are_tested() -> None:
     readme_code = "".join(b.code for b in PARSED[README.name].blocks)
     for call in ("Client(", "trio.run(", "asyncio.run("):
         assert call in readme_code, f"the README's tested examples no longer use {call}"
-    for page in ("guide.md", "async.md", "batch.md", "conformance.md", "embedding.md"):
+    for page in ("guide.md", "async.md", "batch.md", "cli.md", "conformance.md", "embedding.md"):
         assert PARSED[page].blocks, f"docs/{page} has no tested example"
 
 
