@@ -136,6 +136,41 @@ class OfficialNames:
     _conn: Connection
     _raw_config: list[bytes]
     _config_dict: dict[str, Any] | None = None
+    _download_dir: str | None
+    _http: Any  # httpx.Client or httpx.AsyncClient
+    download_files: Any  # the constructor's value, as the official client keeps it
+    ssl_verify: bool
+    httpx_kwargs: dict[str, Any]
+
+    def _keep_options(self, download_files: Any, ssl_verify: bool,
+                      httpx_kwargs: dict[str, Any] | None) -> None:
+        """Keep the constructor arguments the official client exposes as attributes."""
+        self.download_files = download_files
+        self.ssl_verify = ssl_verify
+        self.httpx_kwargs = dict(httpx_kwargs or {})
+
+    @property
+    def api_prefix(self) -> str:
+        """The app's API prefix as the official client spells it: ``"gradio_api/"`` on
+        Gradio 5 and later, ``"/"`` before."""
+        return self._conn.config.api_prefix.lstrip("/") + "/"
+
+    @property
+    def src_prefixed(self) -> str:
+        """The URL the API routes hang from, with a trailing slash."""
+        return self._conn.api_root.rstrip("/") + "/"
+
+    @property
+    def output_dir(self) -> str:
+        """Where downloaded output files go."""
+        from ._files import DEFAULT_TEMP_DIR
+
+        return self._download_dir or DEFAULT_TEMP_DIR
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The app's cookies this client holds (a login's, a load balancer's), name to value."""
+        return {c.name: c.value for c in self._http.cookies.jar if c.value is not None}
 
     @property
     def config(self) -> dict[str, Any]:

@@ -133,6 +133,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         )
         self._oauth_token = options.oauth_token
         self._download_dir = options.download_dir
+        self._keep_options(download_files, ssl_verify, httpx_kwargs)
         self._src = options.src
         self._token = options.token
         self._auth = auth

@@ -327,6 +327,7 @@ class Client(ClientBase, _official.OfficialNames):
         )
         self._oauth_token = options.oauth_token
         self._download_dir = options.download_dir
+        self._keep_options(download_files, ssl_verify, httpx_kwargs)
         self.verbose = verbose
         self.job_timeout = job_timeout
         hub = os.environ.get("HF_ENDPOINT") or DEFAULT_HUB

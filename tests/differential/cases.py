@@ -161,17 +161,5 @@ for _app in ("interface", "blocks", "chat", "chat_multimodal", "chat_stream", "t
     DIFFERENT[f"{_app}:view_api_str"] = (
         "view_api text: descriptions, generator notes and quoted defaults are shown, "
         "without trailing spaces; same endpoints, names and types.", "text")
-DIFFERENT["interface:attrs"] = (
-    "Client attributes the official client has and this one lacks (api_prefix, output_dir, "
-    "download_files, ssl_verify, httpx_kwargs, src_prefixed, cookies): issue 11 item 8, "
-    "owned by the engineer of gradio_client/client.py.", "owner")
-# These two pass with the work in progress on issue 11 items 9-10 (gradio_client/status.py,
-# errors.py, protocol/connect.py); listed so that a commit without it stays green.
-DIFFERENT["interface:status"] = (
-    "StatusUpdate must be a dataclass with the official fields: issue 11 item 9, "
-    "gradio_client/status.py.", "owner")
-DIFFERENT["not_an_app:connect"] = (
-    "A URL that is not a Gradio app raises ValueError('Could not fetch config for URL'): "
-    "issue 11 item 10, gradio_client/protocol/connect.py and errors.py.", "owner")
 DIFFERENT["blocks:view_api_str_all"] = (
     "view_api(all_endpoints=True) also prints undocumented endpoints (callable).", "text")
