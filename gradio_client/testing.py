@@ -684,6 +684,8 @@ class Replay:
         self._pending: dict[tuple[str, str, str], deque[dict[str, Any]]] = {}
         self._ws: list[dict[str, Any]] = []
         self._ws_owner: dict[int, _ReplayWebSocket] = {}
+        self._joins: list[Any] = []  # live per-job event streams (Gradio 4.0-4.8)
+        self._aliases: dict[str, str] = {}  # live event_id -> the recorded one it stands for
         gates: list[int] = []
         for exchange in session["exchanges"]:
             if "ws" in exchange:
@@ -759,15 +761,124 @@ class Replay:
     def match(self, request: httpx.Request, content: bytes) -> dict[str, Any] | None:
         url = self.names.hide(str(request.url))
         body = _request_body(request, content, self.names)
-        key = self._key(request.method, url, body)
         with self._cond:
+            body = self._unalias_locked(url, body)
+            key = self._key(request.method, url, body)
             queue = self._pending.get(key)
-            if not queue:
+            if queue:
+                exchange: dict[str, Any] | None = queue.popleft()
+            else:
+                exchange = self._rebind_data_locked(request.method, url, body)
+            if exchange is None:
                 self.problems.append(f"no recorded exchange for {request.method} {url} {_body_key(body)[:300]}")
                 return None
-            exchange = queue.popleft()
+            if url.endswith("/queue/data") and isinstance(body, dict):
+                # the stream that announced this event_id is known for sure now
+                live = (body.get("json") or {}).get("event_id")
+                for stream in self._joins:
+                    if stream._sent is not None and stream._sent == live:
+                        stream._bound = True
             self._pass_locked(exchange["seq"])
         return exchange
+
+    # -- Gradio 4.0-4.8: one GET /queue/join?fn_index&session_hash per job.  Concurrent
+    # jobs of one endpoint open identical URLs, so a stream is first given any recording
+    # of that URL; the job's POST /queue/data (its data, and the event_id its stream
+    # sent) tells which recording it really is: the streams swap recordings then, and
+    # the live event_id stands for the recorded one from then on.
+
+    def _unalias_locked(self, url: str, body: Any) -> Any:
+        data = body.get("json") if isinstance(body, dict) else None
+        if (isinstance(data, dict) and data.get("event_id") in self._aliases
+                and not url.endswith("/queue/data")):
+            return {"json": {**data, "event_id": self._aliases[data["event_id"]]}}
+        return body
+
+    def _rebind_data_locked(self, method: str, url: str, body: Any) -> dict[str, Any] | None:
+        data = body.get("json") if isinstance(body, dict) else None
+        if not (url.endswith("/queue/data") and isinstance(data, dict) and "event_id" in data):
+            return None
+        live = str(data["event_id"])
+        bare = {k: v for k, v in data.items() if k != "event_id"}
+        for (m, u, _), queue in self._pending.items():
+            if m != method or u != url:
+                continue
+            for recorded in queue:
+                rec = (recorded.get("request") or {}).get("json") or {}
+                if {k: v for k, v in rec.items() if k != "event_id"} == bare:
+                    queue.remove(recorded)
+                    wanted = str(rec.get("event_id", live))
+                    self._aliases[live] = wanted
+                    self._swap_joins_locked(live, wanted)
+                    return recorded
+        return None
+
+    def _swap_joins_locked(self, live: str, wanted: str) -> None:
+        """The stream that sent event_id ``live`` takes the recording that sent ``wanted``
+        (from the stream holding it, or from those not requested yet)."""
+        if live == wanted:
+            return
+        mine = next((s for s in self._joins if s._sent == live), None)
+        if mine is None:
+            return
+        other = next((s for s in self._joins if _sent_event(s._exchange) == wanted), None)
+        target: dict[str, Any] | None = other._exchange if other is not None else None
+        if target is None:
+            for (m, u, _), queue in self._pending.items():
+                found = next((e for e in queue if m == "GET" and _sent_event(e) == wanted), None)
+                if found is not None:  # not requested yet: give ours back in its place
+                    queue[queue.index(found)] = mine._exchange
+                    target = found
+                    self._seen.add(found["seq"])
+                    break
+        if target is None:
+            return
+        old = mine._exchange
+        _rebind_stream(mine, target)
+        if other is not None:
+            _rebind_stream(other, old)
+        self._cond.notify_all()
+
+    def _next_chunk(
+        self, stream: Any
+    ) -> tuple[dict[str, Any], int, int, str, bool, frozenset[int] | None] | None:
+        """The stream's next chunk and whether it waits for the recorded order.  Until its
+        job's POST /queue/data says which recording a per-job stream is, its chunks up to
+        ``send_data`` are provisional (queue statuses): delivered without the global
+        order, whose gates may belong to the job it will turn out to be."""
+        with self._cond:
+            exchange = stream._exchange
+            if stream._i >= len(exchange["chunks"]):
+                return None
+            seq, text = exchange["chunks"][stream._i]
+            if stream not in self._joins:
+                return exchange, stream._i, seq, text, True, None
+            # a per-job stream waits for its own job's actions only: the recorded order
+            # of other jobs' requests depends on how the recording client scheduled them
+            sent = _send_data_index(exchange)
+            gated = stream._bound or sent is None or stream._i > sent
+            return exchange, stream._i, seq, text, gated, self._own_gates(exchange)
+
+    def _held_open(self, stream: Any) -> bool:
+        """A per-job stream recorded without ``send_data`` that broke off: its job was
+        cancelled while queued, which the client does by closing the stream.  The
+        recording cannot tell that close from a break, so it stays open until the
+        client closes it."""
+        with self._cond:
+            end = stream._exchange.get("end") or [0, "eof"]
+            return (stream in self._joins and end[1] == "error"
+                    and _send_data_index(stream._exchange) is None)
+
+    def _took_chunk(self, stream: Any, exchange: dict[str, Any], i: int) -> bool:
+        """Whether chunk ``i`` of ``exchange`` is still the stream's next one (it was not
+        re-bound meanwhile); if so it is taken."""
+        with self._cond:
+            if stream._exchange is not exchange or stream._i != i:
+                return False
+            stream._i = i + 1
+            if i == _send_data_index(exchange):
+                stream._sent = _sent_event(exchange)  # what its job will post with
+            return True
 
     def _pass_locked(self, seq: int) -> None:
         self._seen.add(seq)
@@ -775,39 +886,60 @@ class Replay:
             self._low += 1
         self._cond.notify_all()
 
-    def _open_locked(self, seq: int) -> bool:
-        """Whether every gate (client action) recorded before ``seq`` has been passed."""
+    def _open_locked(self, seq: int, own: frozenset[int] | None = None) -> bool:
+        """Whether every gate (client action) recorded before ``seq`` has been passed
+        (only those of ``own``, if given)."""
+        if own is not None:
+            return all(g in self._seen for g in own if g < seq)
         return self._low >= len(self._gates) or self._gates[self._low] > seq
 
-    def wait(self, seq: int, abandoned: Callable[[], bool] = lambda: False) -> bool:
-        """Block until the item recorded at ``seq`` may be delivered; False if closed."""
+    def _own_gates(self, exchange: Mapping[str, Any]) -> frozenset[int]:
+        """A per-job stream's own client actions: its GET, and the requests naming the
+        event_id it announced (its data, its cancel)."""
+        event = _sent_event(exchange)
+        own = {int(exchange["seq"])}
+        if event is not None:
+            for other in self.session["exchanges"]:
+                body = (other.get("request") or {}).get("json")
+                if isinstance(body, dict) and body.get("event_id") == event:
+                    own.add(int(other["seq"]))
+        return frozenset(own)
+
+    def wait(self, seq: int, abandoned: Callable[[], bool] = lambda: False,
+             own: frozenset[int] | None = None) -> bool:
+        """Block until the item recorded at ``seq`` may be delivered; False if closed.
+
+        ``own``: wait only for these client actions (a per-job stream's own), not for
+        every one recorded before ``seq``."""
         deadline = time.monotonic() + self.gate_timeout
         with self._cond:
-            while not self._open_locked(seq):
+            while not self._open_locked(seq, own):
                 if self._closed or abandoned():
                     return False
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    self._skip_locked(seq)
+                    self._skip_locked(seq, own)
                     break
                 self._cond.wait(min(remaining, 0.05))
             return not (self._closed or abandoned())
 
-    async def await_(self, seq: int, abandoned: Callable[[], bool] = lambda: False) -> bool:
+    async def await_(self, seq: int, abandoned: Callable[[], bool] = lambda: False,
+                     own: frozenset[int] | None = None) -> bool:
         deadline = time.monotonic() + self.gate_timeout
         while True:
             with self._cond:
                 if self._closed or abandoned():
                     return False
-                if self._open_locked(seq):
+                if self._open_locked(seq, own):
                     return True
                 if time.monotonic() >= deadline:
-                    self._skip_locked(seq)
+                    self._skip_locked(seq, own)
                     return True
             await _async_sleep(0.002)
 
-    def _skip_locked(self, seq: int) -> None:
-        missing = [g for g in self._gates[self._low:] if g < seq and g not in self._seen]
+    def _skip_locked(self, seq: int, own: frozenset[int] | None = None) -> None:
+        gates = self._gates[self._low:] if own is None else sorted(own)
+        missing = [g for g in gates if g < seq and g not in self._seen]
         self.problems.append(
             f"gave up waiting for recorded client action(s) seq {missing[:5]} before seq {seq}"
         )
@@ -843,6 +975,9 @@ class Replay:
         headers = exchange.get("headers", {})
         if "chunks" in exchange:
             stream = (_AsyncReplayStream if asynchronous else _ReplayStream)(self, exchange)
+            if "/queue/join?" in exchange.get("url", ""):
+                with self._cond:
+                    self._joins.append(stream)
             return httpx.Response(exchange["status"], headers=headers, stream=stream,
                                   request=request)
         return httpx.Response(exchange["status"], headers=headers,
@@ -905,6 +1040,33 @@ class Replay:
         ws._bound = True
 
 
+_EVENT_ID = re.compile(r'"msg": ?"send_data", ?"event_id": ?"([^"]+)"')
+
+
+def _send_data_index(exchange: Mapping[str, Any]) -> int | None:
+    return next((i for i, (_, text) in enumerate(exchange.get("chunks", ()))
+                 if '"send_data"' in text), None)
+
+
+def _sent_event(exchange: Mapping[str, Any]) -> str | None:
+    """The event_id a recorded per-job stream announced (``send_data``)."""
+    i = _send_data_index(exchange)
+    if i is None:
+        return None
+    found = _EVENT_ID.search(exchange["chunks"][i][1])
+    return found.group(1) if found else None
+
+
+def _rebind_stream(stream: Any, exchange: dict[str, Any]) -> None:
+    """Give ``stream`` another recording, at the same point relative to ``send_data``."""
+    old, new = _send_data_index(stream._exchange), _send_data_index(exchange)
+    if old is not None and new is not None:
+        stream._i = new + 1 if stream._i > old else min(stream._i, new)
+    else:
+        stream._i = min(stream._i, len(exchange["chunks"]))
+    stream._exchange = exchange
+
+
 def _async_sleep(seconds: float) -> Any:
     import sniffio
 
@@ -927,6 +1089,9 @@ class _ReplayStream(httpx.SyncByteStream):
     def __init__(self, replay: Replay, exchange: dict[str, Any] | None) -> None:
         self._replay = replay
         self._exchange = exchange
+        self._i = 0  # next chunk (the recording may be swapped: see Replay._rebind_data)
+        self._bound = False  # a per-job stream whose job is known (Replay._next_chunk)
+        self._sent: str | None = None  # the event_id it announced (send_data)
         self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
@@ -934,10 +1099,18 @@ class _ReplayStream(httpx.SyncByteStream):
         if self._exchange is None:  # a heartbeat: open until closed
             _heartbeat_end(replay, lambda: self._closed)
             return
-        for seq, text in self._exchange["chunks"]:
-            if not replay.wait(seq, lambda: self._closed):
+        while True:
+            step = replay._next_chunk(self)
+            if step is None:
+                break
+            exchange, i, seq, text, gated, own = step
+            if gated and not replay.wait(seq, lambda: self._closed, own):
                 return
-            yield _bytes(replay.names.show(text))
+            if replay._took_chunk(self, exchange, i):
+                yield _bytes(replay.names.show(text))
+        if replay._held_open(self):
+            _heartbeat_end(replay, lambda: self._closed)
+            return
         end = self._exchange.get("end") or [10**12, "eof"]
         if not replay.wait(end[0], lambda: self._closed):
             return
@@ -954,6 +1127,9 @@ class _AsyncReplayStream(httpx.AsyncByteStream):
     def __init__(self, replay: Replay, exchange: dict[str, Any] | None) -> None:
         self._replay = replay
         self._exchange = exchange
+        self._i = 0
+        self._bound = False
+        self._sent: str | None = None
         self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -962,10 +1138,19 @@ class _AsyncReplayStream(httpx.AsyncByteStream):
             while not (replay._closed or self._closed):
                 await _async_sleep(0.05)
             return
-        for seq, text in self._exchange["chunks"]:
-            if not await replay.await_(seq, lambda: self._closed):
+        while True:
+            step = replay._next_chunk(self)
+            if step is None:
+                break
+            exchange, i, seq, text, gated, own = step
+            if gated and not await replay.await_(seq, lambda: self._closed, own):
                 return
-            yield _bytes(replay.names.show(text))
+            if replay._took_chunk(self, exchange, i):
+                yield _bytes(replay.names.show(text))
+        if replay._held_open(self):
+            while not (replay._closed or self._closed):
+                await _async_sleep(0.05)
+            return
         end = self._exchange.get("end") or [10**12, "eof"]
         if not await replay.await_(end[0], lambda: self._closed):
             return

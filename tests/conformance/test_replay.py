@@ -95,7 +95,10 @@ def test_connect_flow_from_recording(path: Path) -> None:
     recorded = session["machines"][0]["config"]
     derived = json.loads(json.dumps(
         __import__("msgspec").to_builtins(machine_config(conn.config, stream_read_timeout=60.0))))
-    assert derived == recorded
+    # every field the live client had is derived again; fields added to MachineConfig
+    # since the recording (with their defaults) are not in it
+    assert set(recorded) <= set(derived), set(recorded) - set(derived)
+    assert {k: derived[k] for k in recorded} == recorded
 
 
 # ------------------------------------------------------------------------------ core
@@ -138,11 +141,6 @@ def _case(path: Path, kind: str) -> Any:
     known = KNOWN_BUGS.get((name, version))
     if known:
         marks.append(pytest.mark.xfail(reason=known, strict=True))
-    if version == "4.0.2" and name in ("cancel_running", "cancel_queued", "many"):
-        marks.append(pytest.mark.skip(
-            reason="sse v0 opens one GET /queue/join?fn_index&session_hash per job: identical "
-                   "URLs, matched first-come; concurrent or cancelled jobs need the re-binding "
-                   "by data frame that websockets have (not done yet); the core replay covers them"))
     return pytest.param(path, kind, marks=marks, id=f"{kind}-{version}-{name}")
 
 
