@@ -56,8 +56,9 @@ GRADIO_VERSION = "6.31.0"
 # comparable": on 2 shared cores, other work then decides the figure more than the client does.
 LOAD_LIMIT = 1.0
 
-IMPL_LABEL = {"ours": "ours (sync)", "trio": "ours (trio)", "official": f"official {OFFICIAL_VERSION}",
-              "raw": "raw httpx floor"}
+IMPL_LABEL = {"ours": "ours (sync)", "trio": "ours (trio)", "asyncio": "ours (asyncio)",
+              "official": f"official {OFFICIAL_VERSION}", "raw": "raw httpx floor"}
+ASYNC_IMPLS = ("trio", "asyncio")  # the async client under each library; floor: raw-<library>
 
 
 def say(msg: str) -> None:
@@ -146,7 +147,7 @@ def worker_env(impl: str) -> dict[str, str]:
         "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
         "PYTHONUNBUFFERED": "1",
     })
-    if impl in ("ours", "trio", "raw", "raw-trio"):
+    if impl in ("ours", "raw") or impl.endswith(ASYNC_IMPLS):
         env["PYTHONPATH"] = str(ROOT)  # this checkout, whatever the dev venv was installed from
     return env
 
@@ -232,12 +233,13 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[dict[str
     dev = ensure_bench_env()
     gradio_python = TOOLS.ensure_gradio(GRADIO_VERSION)
     official = ensure_official()
-    pythons = {"ours": dev, "trio": dev, "raw": dev, "raw-trio": dev, "official": official}
+    pythons = {"ours": dev, "trio": dev, "asyncio": dev, "raw": dev, "raw-trio": dev,
+               "raw-asyncio": dev, "official": official}
     has_trio = subprocess.run(
         [str(dev), "-c", "import importlib.util, sys; "
          "sys.exit(0 if importlib.util.find_spec('gradio_client.aio') else 1)"],
         env=worker_env("ours"), capture_output=True).returncode == 0
-    impls = ["ours", "trio", "official", "raw"] if has_trio else ["ours", "official", "raw"]
+    impls = ["ours", "trio", "asyncio", "official", "raw"] if has_trio else ["ours", "official", "raw"]
     if args.impls:
         impls = [i for i in impls if i in args.impls.split(",")]
     if not has_trio:
@@ -263,9 +265,12 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[dict[str
             [str(py), "-c", "import sys; print(sys.version.split()[0])"],
             capture_output=True, text=True).stdout.strip()
 
+    def floors(key: str) -> list[str]:
+        """The async clients' own floors, measured beside them for import and latency."""
+        return [f"raw-{i}" for i in impls if i in ASYNC_IMPLS] if key in ("import", "latency") else []
+
     results: dict[str, dict[str, list[dict[str, Any]]]] = {
-        m.key: {i: [] for i in impls + (["raw-trio"] if m.key in ("import", "latency") else [])}
-        for m in measurements}
+        m.key: {i: [] for i in impls + floors(m.key)} for m in measurements}
     t0 = time.monotonic()
     app = gradio_server.start_app(GRADIO_VERSION, python=str(gradio_python))
     say(f"gradio {GRADIO_VERSION} up at {app.url} in {time.monotonic() - t0:.0f} s")
@@ -275,7 +280,7 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[dict[str
             # untimed warm-up: the bytecode cache for every module each client loads, and the
             # server's first requests
             warm = Measurement("warm", "latency", {"n": 5, "warmup": 0}, 120)
-            for impl in impls + (["raw-trio"] if "trio" in impls else []):
+            for impl in impls + floors("import"):
                 run_worker(pythons[impl], impl, Measurement("import", "import", {}, 60), app.url, cwd)
             for impl in impls:
                 run_worker(pythons[impl], impl, warm, app.url, cwd)
@@ -284,7 +289,7 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[dict[str
             for r in range(rounds):
                 order = impls[r % len(impls):] + impls[:r % len(impls)]  # rotate: alternate
                 for m in measurements:
-                    extra = ["raw-trio"] if m.key in ("import", "latency") and "trio" in impls else []
+                    extra = floors(m.key)
                     best: dict[str, dict[str, Any]] = {}
                     for _ in range(m.best_of - 1):  # interleaved repeats; the least wall time counts
                         for impl in order + extra:
@@ -329,9 +334,9 @@ FIGURES: list[tuple[Any, ...]] = [
     ("Client(url), warm", "construct", "warm", "median", 1e3, "ms", None),
     ("predict latency, median", "latency", "median", "median", 1e3, "ms", ("floor", 1.15)),
     ("predict latency, p99", "latency", "p99", "median", 1e3, "ms", None),
-    ("predict latency, median; trio vs an async floor (httpx.AsyncClient on trio)", "latency",
+    ("predict latency, median; async clients vs their library's floor (httpx.AsyncClient)", "latency",
      "median", "median", 1e3, "ms", None, "raw-trio"),
-    ("client CPU per predict; trio vs the async floor", "latency", "cpu_per_call", "median", 1e3,
+    ("client CPU per predict; async clients vs their library's floor", "latency", "cpu_per_call", "median", 1e3,
      "ms", None, "raw-trio"),
     ("predict latency / floor, paired in one process", "paired", "paired_ratio", "median", 1, "x",
      ("paired", 1.15)),
@@ -435,60 +440,53 @@ def verdict(target: Any, value: float | None, floor_ratio: float | None, impl: s
     elif kind == "zero":
         ok = value == 0
     elif kind == "threads":
-        ok = value <= (target[2] if impl == "trio" else target[1])
+        ok = value <= (target[2] if impl in ASYNC_IMPLS else target[1])
     else:
         return None
     return "pass" if ok else "MISS"
 
 
 def table(results: dict[str, dict[str, list[dict[str, Any]]]], impls: list[str]) -> tuple[str, list[str]]:
-    has_trio = "trio" in impls
-    cols = ["figure", IMPL_LABEL["ours"]]
-    if has_trio:
-        cols.append(IMPL_LABEL["trio"])
-    cols += [IMPL_LABEL["official"], IMPL_LABEL["raw"], "ours/official", "ours/floor"]
-    if has_trio:
-        cols.append("trio/floor")
-    cols += ["target (ours)", "result", "load (max)"]
+    asyncs = [i for i in ASYNC_IMPLS if i in impls]
+    cols = ["figure", IMPL_LABEL["ours"], *(IMPL_LABEL[a] for a in asyncs),
+            IMPL_LABEL["official"], IMPL_LABEL["raw"], "ours/official", "ours/floor",
+            *(f"{a}/floor" for a in asyncs), "target (ours)", "result", "load (max)"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     misses: list[str] = []
     for label, key, field, how, scale, unit, target, *rest in FIGURES:
         if key not in results:
             continue
-        trio_floor_impl = rest[0] if rest else "raw"
-        runs = {impl: results[key].get(impl, []) for impl in ("ours", "trio", "official", "raw", "raw-trio")}
+        own_floor = bool(rest)  # the async clients are compared with their own library's floor
+        runs = {impl: results[key].get(impl, [])
+                for impl in ("ours", *asyncs, "official", "raw", *(f"raw-{a}" for a in asyncs))}
         vals: dict[str, float | None] = {}
         for impl, impl_runs in runs.items():
             raw_value = aggregate(impl_runs, field, how)
             vals[impl] = raw_value * scale if raw_value is not None else None
-        # the trio client's import necessarily includes trio: its floor is httpx+msgspec+trio
-        trio_floor = trio_floor_impl if vals[trio_floor_impl] is not None else "raw"
-        ratios = {
-            "ours": round_ratio(runs["ours"], runs["raw"], field, how),
-            "trio": round_ratio(runs["trio"], runs[trio_floor], field, how),
-        }
-        row = [label, fmt(vals["ours"], unit)]
-        if has_trio:
-            row.append(fmt(vals["trio"], unit))
+        floor_of = {"ours": "raw"}
+        for a in asyncs:
+            floor_of[a] = f"raw-{a}" if own_floor and vals.get(f"raw-{a}") is not None else "raw"
+        ratios = {impl: round_ratio(runs[impl], runs[floor_of[impl]], field, how)
+                  for impl in ("ours", *asyncs)}
+        row = [label, fmt(vals["ours"], unit), *(fmt(vals[a], unit) for a in asyncs)]
         floor_text = fmt(vals["raw"], unit)
-        if has_trio and trio_floor == "raw-trio":
-            floor_text += f" (trio's: {fmt(vals['raw-trio'], unit)})"
+        own = [f"{a}'s: {fmt(vals[f'raw-{a}'], unit)}" for a in asyncs if floor_of[a] != "raw"]
+        if own:
+            floor_text += f" ({'; '.join(own)})"
         if unit == "x":  # already a ratio to the floor
             floor_text = "1 (by definition)"
         row += [fmt(vals["official"], unit), floor_text]
         if unit == "x":
-            row += ["", fmt(vals["ours"], unit)] + ([fmt(vals["trio"], unit)] if has_trio else [])
+            row += ["", fmt(vals["ours"], unit), *(fmt(vals[a], unit) for a in asyncs)]
         else:
             row += [fmt_ratio(round_ratio(runs["ours"], runs["official"], field, how)),
-                    fmt_ratio(ratios["ours"])]
-            if has_trio:
-                row.append(fmt_ratio(ratios["trio"]))
+                    fmt_ratio(ratios["ours"]), *(fmt_ratio(ratios[a]) for a in asyncs)]
         verdicts = []
-        for impl in ("ours", "trio") if has_trio else ("ours",):
+        for impl in ("ours", *asyncs):
             v = verdict(target, vals[impl], ratios[impl], impl)
             if v is not None:
-                name = "sync" if impl == "ours" else "trio"
-                verdicts.append(f"{name} {v}" if has_trio else v)
+                name = "sync" if impl == "ours" else impl
+                verdicts.append(f"{name} {v}" if asyncs else v)
                 if v == "MISS":
                     misses.append(f"{label} ({name})")
         load = max((max(r["load"]) for impl_runs in runs.values() for r in impl_runs
@@ -519,7 +517,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="3-5 minutes instead of 8-10")
     parser.add_argument("--only", help="comma-separated measurements: import,construct,latency,"
                                        "paired,generator,burst200,burst1000")
-    parser.add_argument("--impls", help="comma-separated: ours,trio,official,raw")
+    parser.add_argument("--impls", help="comma-separated: ours,trio,asyncio,official,raw")
     parser.add_argument("--out", help="also write the facts, the table and every raw result here (JSON)")
     args = parser.parse_args(argv)
 

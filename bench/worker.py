@@ -2,11 +2,13 @@
 
     python bench/worker.py IMPL MEASUREMENT URL [key=value ...]
 
-IMPL         ours (sync Client, thread shell) | trio (gradio_client.aio.AsyncClient) |
+IMPL         ours (sync Client, thread shell) | trio, asyncio (gradio_client.aio.AsyncClient
+             under that library) |
              official (gradio_client 2.7.2, run from its own venv) | raw (one httpx.Client
              speaking the queue protocol by hand: the floor; for ``import``: httpx and
              msgspec) | raw-trio (the trio client's floors: for ``import`` httpx, msgspec
-             and trio; for ``latency`` one httpx.AsyncClient on trio, by hand like raw)
+             and trio; for ``latency`` one httpx.AsyncClient on trio, by hand like raw) |
+             raw-asyncio (the same floors on asyncio)
 MEASUREMENT  import | construct | latency | paired | burst | generator
              (paired: ours or trio, alternating call by call with the raw floor in this process)
 options      n=, warmup=, k=, timeout= (see the functions below)
@@ -44,7 +46,13 @@ def measure_import(impl: str) -> dict:
     if impl in ("ours", "official"):
         import gradio_client  # noqa: F401
     elif impl == "trio":
+        import trio  # noqa: F401  (the program's own library; the client picks it up)
+
         import gradio_client.aio  # noqa: F401
+    elif impl == "asyncio":
+        import asyncio  # noqa: F401
+
+        import gradio_client.aio  # noqa: F401,F811
     elif impl == "raw":  # the floor of our import: our two runtime dependencies, nothing else
         import httpx  # noqa: F401
         import msgspec  # noqa: F401
@@ -52,6 +60,11 @@ def measure_import(impl: str) -> dict:
         import httpx  # noqa: F401,F811
         import msgspec  # noqa: F401,F811
         import trio  # noqa: F401
+    elif impl == "raw-asyncio":  # the floor of the asyncio client's import
+        import asyncio  # noqa: F401,F811
+
+        import httpx  # noqa: F401,F811
+        import msgspec  # noqa: F401,F811
     else:
         raise SystemExit(f"unknown impl {impl!r}")
     wall = _now() - t0
@@ -193,16 +206,15 @@ class SyncAdapter:
         return first, last, done, outputs
 
 
-class TrioAdapter:
-    """gradio_client.aio.AsyncClient, each call run inside one trio.run per measurement."""
-
-    def __init__(self) -> None:
+def run_async(lib: str, fn):  # noqa: ANN001, ANN201
+    """Run ``fn()`` on ``lib`` ("trio" or "asyncio"), as a program of that library would."""
+    if lib == "trio":
         import trio
 
-        from gradio_client.aio import AsyncClient
+        return trio.run(fn)
+    import asyncio
 
-        self.trio = trio
-        self.AsyncClient = AsyncClient
+    return asyncio.run(fn())
 
 
 class RawClient:
@@ -300,10 +312,9 @@ class RawAdapter:
 # ------------------------------------------------------------------ trio measurements
 
 
-def raw_trio_latency(url: str, opts: dict) -> dict:
-    """The async floor: one httpx.AsyncClient on trio speaking sse_v3 by hand, as RawClient."""
+def raw_async_latency(lib: str, url: str, opts: dict) -> dict:
+    """The async floor: one httpx.AsyncClient on ``lib`` speaking sse_v3 by hand, as RawClient."""
     import httpx
-    import trio
 
     async def run() -> dict:
         root = url.rstrip("/")
@@ -339,13 +350,13 @@ def raw_trio_latency(url: str, opts: dict) -> dict:
                     raise RuntimeError(f"wrong value {value!r}")
             return _latency_figures(lat, time.process_time() - c0, _now() - t_all)
 
-    return trio.run(run)
+    return run_async(lib, run)
 
 
-def trio_measure(what: str, url: str, opts: dict) -> dict:
-    ad = TrioAdapter()
-    trio = ad.trio
-    AsyncClient = ad.AsyncClient
+def async_measure(lib: str, what: str, url: str, opts: dict) -> dict:
+    """gradio_client.aio.AsyncClient under ``lib``: one trio.run / asyncio.run per measurement."""
+    from gradio_client.aio import AsyncClient
+
     out: dict = {}
 
     async def construct() -> None:
@@ -451,7 +462,7 @@ def trio_measure(what: str, url: str, opts: dict) -> dict:
 
     fn = {"construct": construct, "latency": latency, "burst": burst, "generator": generator,
           "paired": paired}[what]
-    trio.run(fn)
+    run_async(lib, fn)
     return out
 
 
@@ -581,10 +592,10 @@ def main(argv: list) -> int:
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(int(opts["timeout"]))
     try:
-        if impl == "raw-trio" and what == "latency":
-            result = raw_trio_latency(url, opts)
-        elif impl == "trio":
-            result = trio_measure(what, url, opts)
+        if impl in ("raw-trio", "raw-asyncio") and what == "latency":
+            result = raw_async_latency(impl[4:], url, opts)
+        elif impl in ("trio", "asyncio"):
+            result = async_measure(impl, what, url, opts)
         else:
             result = sync_measure(impl, what, url, opts)
     except Exception as exc:  # noqa: BLE001 - reported to run.py
