@@ -205,7 +205,9 @@ class _TaskScope:
             exc_type, asyncio.CancelledError
         ):
             if task is not None and sys.version_info >= (3, 11):
-                task.uncancel()
+                # ours is handled; a cancel of the task from elsewhere (the shell closing)
+                # still propagates
+                return task.uncancel() == 0
             return True
         return False
 
