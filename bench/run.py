@@ -133,6 +133,18 @@ def ensure_official(version: str = OFFICIAL_VERSION) -> Path:
     return python
 
 
+def ensure_plots_env() -> Path:
+    """``$GCX_CACHE/plots-py3.X``: matplotlib, for bench/plots.py."""
+    venv = TOOLS.cache_dir() / f"plots-{TOOLS.PY_TAG}"
+    python = TOOLS.vpython(venv)
+    with TOOLS.locked(venv.name):
+        if not (TOOLS.python_runs(python) and TOOLS.installed_version(python, "matplotlib")):
+            say(f"creating {venv} (matplotlib)")
+            TOOLS.make_venv(venv)
+            TOOLS.pip_check(venv, "install", "matplotlib>=3.7")
+    return python
+
+
 def worker_env(impl: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
@@ -519,6 +531,8 @@ def main(argv: list[str]) -> int:
                                        "paired,generator,burst200,burst1000")
     parser.add_argument("--impls", help="comma-separated: ours,trio,asyncio,official,raw")
     parser.add_argument("--out", help="also write the facts, the table and every raw result here (JSON)")
+    parser.add_argument("--plots", metavar="DIR",
+                        help="also draw PNG charts into DIR (a venv with matplotlib is made for it)")
     args = parser.parse_args(argv)
 
     results, facts = run_all(args)
@@ -536,10 +550,14 @@ def main(argv: list[str]) -> int:
     errs = errors_text(results)
     if errs:
         print("\nerrors:\n  " + "\n  ".join(errs[:30]))
-    if args.out:
-        Path(args.out).write_text(json.dumps({"facts": facts, "table": text, "misses": misses,
-                                              "results": results}, indent=1) + "\n")
-        say(f"wrote {args.out}")
+    if args.out or args.plots:
+        out = Path(args.out) if args.out else Path(tempfile.mkstemp(suffix=".json")[1])
+        out.write_text(json.dumps({"facts": facts, "table": text, "misses": misses,
+                                   "results": results}, indent=1) + "\n")
+        say(f"wrote {out}")
+        if args.plots:
+            subprocess.run([str(ensure_plots_env()), str(BENCH / "plots.py"), str(out), args.plots],
+                           check=False)
     return 1 if facts["failed_ours"] else 0
 
 

@@ -499,7 +499,8 @@ def _paired(call, url: str, opts: dict) -> dict:
 
 def _latency_figures(lat: list, cpu: float, wall: float) -> dict:
     return {"median": statistics.median(lat), "p99": pct(lat, 0.99), "mean": statistics.fmean(lat),
-            "min": min(lat), "cpu_per_call": cpu / len(lat), "wall": wall, "calls": len(lat)}
+            "min": min(lat), "cpu_per_call": cpu / len(lat), "wall": wall, "calls": len(lat),
+            "latencies_ms": [round(x * 1e3, 2) for x in lat]}  # for bench/plots.py
 
 
 def _burst_figures(n, values, t0, submitted, c0, peak, rss0) -> dict:
