@@ -426,3 +426,116 @@ def test_parameter_names_are_valid_unique_identifiers(raw: list[str]) -> None:
     assert len(names) == len(raw) and len(set(names)) == len(names)
     for n in names:
         assert n.isidentifier() and n.isascii() and not keyword.iskeyword(n) and n != "self"
+
+
+# ------------------------------------------------- generator property (no server needed)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                 max_size=3),
+    max_leaves=8)
+_FILE_SCHEMA = {"type": "object", "properties": {"path": {"type": "string"}, "meta": {
+    "type": "object", "properties": {"_type": {"const": "gradio.FileData"}}}}}
+_schemas = st.recursive(
+    st.sampled_from([{}, {"type": "string"}, {"type": "integer"}, {"type": "number"},
+                     {"type": "boolean"}, {"type": "null"}, {"type": {}}, _FILE_SCHEMA,
+                     {"$ref": "#/$defs/missing"}, {"allOf": [{}, {}]}])
+    | st.builds(lambda vs: {"enum": vs}, st.lists(_json, min_size=1, max_size=4))
+    | st.builds(lambda v: {"const": v}, _json)
+    | _json,  # anything at all
+    lambda inner: st.builds(lambda s: {"type": "array", "items": s}, inner)
+    | st.builds(lambda ss: {"type": "array", "prefixItems": ss}, st.lists(inner, max_size=3))
+    | st.builds(lambda ss: {"anyOf": ss}, st.lists(inner, max_size=3))
+    | st.builds(lambda s: {"type": "object", "additionalProperties": s}, inner)
+    | st.builds(lambda ts: {"type": ts}, st.lists(st.sampled_from(
+        ["string", "integer", "null", "array", "object"]), max_size=3)),
+    max_leaves=6)
+
+
+@st.composite
+def _apps(draw: st.DrawFn) -> Any:
+    from gradio_client.protocol.app import AppConfig, Endpoint, Parameter, Return
+
+    endpoints = {}
+    for i in range(draw(st.integers(0, 5))):
+        params = tuple(
+            Parameter(name=draw(st.none() | st.text(max_size=8)),
+                      label=draw(st.none() | st.text(max_size=8)),
+                      component=draw(st.none() | st.text(max_size=8)), python_type="Any",
+                      description=draw(st.text(max_size=10)), has_default=draw(st.booleans()),
+                      default=draw(_json), type=draw(_schemas))
+            for _ in range(draw(st.integers(0, 4))))
+        returns = tuple(Return(label=draw(st.none() | st.text(max_size=6)),
+                               component=draw(st.none() | st.text(max_size=6)),
+                               python_type="Any", description="", type=draw(_schemas))
+                        for _ in range(draw(st.integers(0, 3))))
+        n_in = len(params)
+        endpoints[i] = Endpoint(
+            fn_index=i, api_name="/" + draw(st.text(max_size=10)), visibility="public",
+            inputs=tuple(range(n_in)), outputs=tuple(range(len(returns))),
+            input_types=("",) * n_in, output_types=("",) * len(returns), state_inputs=(),
+            skipped_inputs=(), skipped_outputs=(False,) * len(returns), file_inputs=(),
+            is_generator=draw(st.booleans()), queue=True, cancels=(), connection="sse",
+            backend_fn=True, batch=False,
+            parameters=draw(st.none()) if draw(st.booleans()) and not n_in else params,
+            returns=returns, description=draw(st.text(max_size=20)))
+    return AppConfig(version=draw(st.text(max_size=6)), protocol="sse_v3", api_prefix="",
+                     connect_heartbeat=True, enable_queue=True, max_file_size=None,
+                     space_id=None, show_error=True, root=None, endpoints=endpoints,
+                     components={})
+
+
+@settings(max_examples=150, deadline=None)
+@given(_apps(), st.text(max_size=20))
+def test_any_app_gives_a_module_that_compiles(config: Any, source: str) -> None:
+    """Whatever names, labels, defaults and schemas an app has, the module is valid Python
+    whose annotations evaluate, with both methods per endpoint in both classes."""
+    import ast
+
+    from gradio_client._stubgen.render import render_module, stub_endpoints
+    from gradio_client.stubs import api_hash, endpoint_hashes
+
+    hashes = endpoint_hashes(config)
+    text = render_module(config, {"source": source, "gradio_version": config.version,
+                                  "api_hash": api_hash(hashes), "endpoint_hashes": hashes,
+                                  "include_undocumented": False})
+    text.encode("utf-8")  # writable as a file
+    tree = ast.parse(text)
+    namespace: dict[str, Any] = {}
+    exec(compile(tree, "<stub>", "exec"), namespace)  # noqa: S102 (our own generated code)
+    count = len(stub_endpoints(config, False))
+    for cls in (namespace["Api"], namespace["AsyncApi"]):
+        methods = [n for n, v in vars(cls).items() if inspect.isfunction(v)]
+        assert len(methods) == 2 * count
+        assert set(cls.ENDPOINT_HASHES) == {e.api_name for e in stub_endpoints(config, False)}
+        for name in methods:
+            hints = typing.get_type_hints(getattr(cls, name), globalns=namespace)
+            assert "return" in hints
+
+
+def test_random_apps_give_modules_that_pass_mypy_and_ruff(tmp_path: Path) -> None:
+    """Forty generated apps (random names, labels, defaults, schemas): every module passes
+    ``mypy --strict`` and ``ruff check``, not only the ones of the corpus."""
+    from hypothesis import HealthCheck
+
+    from gradio_client._stubgen.render import render_module
+    from gradio_client.stubs import api_hash, endpoint_hashes
+
+    count = [0]
+
+    @settings(max_examples=40, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(_apps())
+    def write(config: Any) -> None:
+        hashes = endpoint_hashes(config)
+        count[0] += 1
+        (tmp_path / f"api_random_{count[0]}.py").write_text(render_module(config, {
+            "source": "http://127.0.0.1:1/", "gradio_version": config.version,
+            "api_hash": api_hash(hashes), "endpoint_hashes": hashes,
+            "include_undocumented": False}))
+
+    write()
+    results = _checked_modules(tmp_path)
+    assert len(results) >= 20
+    failing = {f: text for f, text in results.items() if text}
+    assert not failing, failing

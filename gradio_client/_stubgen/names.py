@@ -83,7 +83,8 @@ def parameter_names(names: Iterable[str]) -> list[str]:
     taken: set[str] = set()
     out = []
     for raw in names:
-        text = re.sub(r"[^A-Za-z0-9_]", "_", raw) or "param"
+        # leading underscores dropped: "__x" would read as positional-only (PEP 570 style)
+        text = re.sub(r"[^A-Za-z0-9_]", "_", raw).lstrip("_") or "param"
         if text[0].isdigit():
             text = "p_" + text
         name = _free(text, taken, RESERVED_PARAMS)

@@ -54,7 +54,8 @@ class _Method:
 
 def _clean(text: str) -> str:
     """Text safe inside a triple-quoted docstring, on one line."""
-    text = " ".join(str(text).split())
+    text = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    text = " ".join(text.split())
     return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
@@ -120,7 +121,11 @@ def _method(name: str, e: Endpoint) -> _Method:
     # defaults before a required parameter: drop those defaults (the app's order wins)
     last_required = max(i for i, prm in enumerate(params) if prm.default is None)
     for prm in params[:last_required]:
-        if prm.default is not None:
+        if prm.default == "DEFAULT":  # the docstring already shows it
+            members = prm.ann.args if prm.ann.kind == "union" else (prm.ann,)
+            prm.ann = union([a for a in members if a.kind != "Default"])
+            prm.default = None
+        elif prm.default is not None:
             prm.doc += f" (app default: {prm.default})"
             prm.default = None
     return _Method(name, e, params, ret)
@@ -234,14 +239,18 @@ def render_module(config: AppConfig, header: dict[str, Any]) -> str:
         if m.params is None:
             used.add("Any")
         for p in m.params or ():
-            used |= p.ann.names() - {"Default"}
+            used |= p.ann.names()
             needs_default = needs_default or p.default == "DEFAULT"
+    if not methods:
+        used.discard("cast")
     typing_names = sorted(n for n in used if n in ("Any", "ClassVar", "Literal", "cast"))
-    ours = ["ApiBase", "AsyncApiBase", "AsyncTypedJob", "TypedJob"]
+    ours = ["ApiBase", "AsyncApiBase"] + (["AsyncTypedJob", "TypedJob"] if methods else [])
     if "FileInput" in used:
         ours.append("FileInput")
     if needs_default:
-        ours += ["DEFAULT", "Default"]
+        ours.append("DEFAULT")
+    if "Default" in used:  # (absent where the annotation is Any)
+        ours.append("Default")
     count = len(methods)
     lines = [
         f'"""Typed API of the Gradio app at {_clean(header["source"])}.',

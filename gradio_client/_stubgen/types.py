@@ -16,7 +16,9 @@ a Gradio FileData object (anywhere)         ``FileInput`` for parameters (a path
 ``string``/``integer``/``number``/          ``str``/``int``/``float``/``bool``/``None``
 ``boolean``/``null``
 ``{"type": [a, b]}``, ``anyOf``, ``oneOf``  ``A | B`` (``Any`` absorbs the rest)
-``array`` with ``prefixItems``              ``tuple[A, B]``
+``array`` with ``prefixItems``              ``tuple[A, B] | list[A | B]`` for parameters,
+                                            ``list[A | B]`` for results (JSON has no
+                                            tuples: the client returns a list)
 ``array`` with ``items``                    ``list[T]``
 ``object``                                  ``dict[str, V]`` (``V`` from
                                             ``additionalProperties`` alone, else ``Any``)
@@ -72,7 +74,8 @@ class T:
 
     def names(self) -> set[str]:
         """The imported names the annotation text uses."""
-        own = {"any": {"Any"}, "literal": {"Literal"}, "file_in": {"FileInput"}}.get(self.kind, set())
+        own = {"any": {"Any"}, "literal": {"Literal"}, "file_in": {"FileInput"},
+               "Default": {"Default"}}.get(self.kind, set())
         out = set(own)
         if self.kind in ("list", "dict", "tuple", "union"):
             for a in self.args:
@@ -127,9 +130,31 @@ def union(parts: list[T]) -> T:
                 return ANY
             if member not in flat:
                 flat.append(member)
+    # a Literal whose values a plain member already covers is redundant (str | Literal['a'])
+    plain = {m.kind for m in flat}
+    covers = {str: "str", int: "int", bool: "bool"}
+    flat = [m for m in flat if m.kind != "literal"
+            or not all(covers.get(type(v)) in plain for v in m.args)]
     if not flat:
         return ANY
     return flat[0] if len(flat) == 1 else T("union", tuple(flat))
+
+
+def literal(values: list[Any]) -> T:
+    """``Literal[...]`` of str/int/bool values; None becomes ``None`` and a True/False pair
+    ``bool`` (``Literal[None]`` and ``Literal[True, False]`` are spelled as types)."""
+    unique: list[Any] = []
+    for v in values:
+        if not any(type(u) is type(v) and u == v for u in unique):
+            unique.append(v)
+    parts = [NONE] if None in unique else []
+    rest = [v for v in unique if v is not None]
+    if any(v is True for v in rest) and any(v is False for v in rest):
+        parts.append(T("bool"))
+        rest = [v for v in rest if not isinstance(v, bool)]
+    if rest:
+        parts.insert(0, T("literal", tuple(rest)))
+    return union(parts)
 
 
 def annotation(schema: Any, *, inputs: bool) -> T:
@@ -173,11 +198,7 @@ class _Mapper:
 
     def _literal(self, values: list[Any], schema: dict[str, Any], depth: int) -> T:
         if values and all(isinstance(v, _LITERAL_TYPES) for v in values):
-            unique: list[Any] = []
-            for v in values:
-                if not any(type(u) is type(v) and u == v for u in unique):
-                    unique.append(v)
-            return T("literal", tuple(unique))
+            return literal(values)
         if "type" in schema:  # e.g. float choices: the plain type
             return self._typed(schema, schema["type"], depth)
         return ANY
@@ -194,10 +215,13 @@ class _Mapper:
             prefix = schema.get("prefixItems")
             if isinstance(items, dict) and isinstance(items.get("prefixItems"), list):
                 prefix = items["prefixItems"]
+            if not (isinstance(prefix, list) and prefix) and isinstance(items, list) and items:
+                prefix = items  # draft-4 tuple validation
             if isinstance(prefix, list) and prefix:
-                return T("tuple", tuple(self.map(s, depth + 1) for s in prefix))
-            if isinstance(items, list) and items:
-                return T("tuple", tuple(self.map(s, depth + 1) for s in items))
+                members = [self.map(s, depth + 1) for s in prefix]
+                as_list = T("list", (union(members),))
+                # JSON has no tuples: a result is a list; a parameter takes either
+                return union([T("tuple", tuple(members)), as_list]) if self.inputs else as_list
             return T("list", (self.map(items, depth + 1),))
         if type_ == "object":
             extra = schema.get("additionalProperties")
