@@ -87,11 +87,11 @@ class _Run:
         n_clients: int,
         inputs: Iterable[Any],
         *,
-        concurrency: int | Sequence[int] | None,
-        ordered: bool,
-        retries: int,
-        on_error: str,
-        skip: Callable[[int], bool] | None,
+        concurrency: int | Sequence[int] | None = None,
+        ordered: bool = True,
+        retries: int = 3,
+        on_error: str = "record",
+        skip: Callable[[int], bool] | None = None,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
     ) -> None:
@@ -391,48 +391,28 @@ def check_same_api(clients: Sequence[Client] | Sequence[AsyncClient], api_name: 
                 f"({clients[0].src}) for {api_name or fn_index!r}: {other!r} != {first!r}")
 
 
-def run_map(
-    clients: Sequence[Client],
-    inputs: Iterable[Any],
-    *,
-    api_name: str | None = None,
-    fn_index: int | None = None,
-    concurrency: int | Sequence[int] | None = None,
-    ordered: bool = True,
-    retries: int = 3,
-    on_error: str = "record",
-    skip: Callable[[int], bool] | None = None,
-) -> BatchRun:
-    """What ``Client.map`` and ``ClientPool.map`` do; see ``BatchRun``."""
+def _checked(clients: Sequence[Any], api_name: str | None, fn_index: int | None) -> None:
     if api_name is None and fn_index is None:
         raise ValueError("map needs api_name (or fn_index)")
     if len(clients) > 1:
         check_same_api(clients, api_name, fn_index)
-    return BatchRun(clients, inputs, api_name=api_name, fn_index=fn_index,
-                    concurrency=concurrency, ordered=ordered, retries=retries,
-                    on_error=on_error, skip=skip)
 
 
-def run_map_async(
-    clients: Sequence[AsyncClient],
-    inputs: Iterable[Any],
-    *,
-    api_name: str | None = None,
-    fn_index: int | None = None,
-    concurrency: int | Sequence[int] | None = None,
-    ordered: bool = True,
-    retries: int = 3,
-    on_error: str = "record",
-    skip: Callable[[int], bool] | None = None,
-) -> AsyncBatchRun:
-    """What ``AsyncClient.map`` does; see ``AsyncBatchRun``."""
-    if api_name is None and fn_index is None:
-        raise ValueError("map needs api_name (or fn_index)")
-    if len(clients) > 1:
-        check_same_api(clients, api_name, fn_index)
-    return AsyncBatchRun(clients, inputs, api_name=api_name, fn_index=fn_index,
-                         concurrency=concurrency, ordered=ordered, retries=retries,
-                         on_error=on_error, skip=skip)
+def run_map(clients: Sequence[Client], inputs: Iterable[Any], *, api_name: str | None = None,
+            fn_index: int | None = None, **options: Any) -> BatchRun:
+    """What ``Client.map`` and ``ClientPool.map`` do.  ``options``: ``concurrency`` (per
+    replica, or one per replica), ``ordered``, ``retries``, ``on_error`` ("record" or
+    "raise"), ``skip`` (a predicate on row indices, for resuming); see ``BatchRun``."""
+    _checked(clients, api_name, fn_index)
+    return BatchRun(clients, inputs, api_name=api_name, fn_index=fn_index, **options)
+
+
+def run_map_async(clients: Sequence[AsyncClient], inputs: Iterable[Any], *,
+                  api_name: str | None = None, fn_index: int | None = None,
+                  **options: Any) -> AsyncBatchRun:
+    """What ``AsyncClient.map`` does, with ``run_map``'s options; see ``AsyncBatchRun``."""
+    _checked(clients, api_name, fn_index)
+    return AsyncBatchRun(clients, inputs, api_name=api_name, fn_index=fn_index, **options)
 
 
 class ClientPool:
