@@ -287,10 +287,11 @@ def test_deep_output(kind: str, app: HostileServer, evil: Attacker, tmp_path: Pa
 
 
 def test_deep_join_reply(kind: str, app: HostileServer, evil: Attacker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 100,000-deep join reply: the queue core reads it as a reply without an event_id
-    (RemoteProtocolError) on both clients; it used to raise RecursionError out of
-    QueueMachine.receive_response."""
+    """A 100,000-deep join reply: a typed error for the job (it raised RecursionError out of
+    QueueMachine.receive_response until the queue core caught it; on trio that ended the
+    client's nursery)."""
     monkeypatch.setattr(promises, "WAIT", 8.0)
     app.reset([Fault("join", "deep", size=100_000)])
     session = run_session(kind, app, evil, tmp_path)
     check_promises(session)
+    assert all(isinstance(j.error, GradioClientError) for j in session.jobs), session.jobs
