@@ -37,9 +37,13 @@ def main(args: argparse.Namespace, client_kwargs: dict[str, Any], out: TextIO, e
     with Client(args.src, **client_kwargs) as client:
         text = generate(client, include_undocumented=args.all, source=args.source or args.src)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        count = text.count("\n    def submit_") // 1
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc}", file=err)
+            return 1
+        count = text.count("\n    def submit_")
         print(f"wrote {args.output}: {count} endpoint(s), classes Api and AsyncApi", file=err)
     else:
         out.write(text)

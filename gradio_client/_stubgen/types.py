@@ -197,8 +197,9 @@ class _Mapper:
         return ANY
 
     def _literal(self, values: list[Any], schema: dict[str, Any], depth: int) -> T:
-        if values and all(isinstance(v, _LITERAL_TYPES) for v in values):
-            return literal(values)
+        if values and all(isinstance(v, _LITERAL_TYPES) and (
+                not isinstance(v, int) or -2**63 <= v < 2**63) for v in values):
+            return literal(values)  # (mypy rejects Literal ints past 64 bits)
         if "type" in schema:  # e.g. float choices: the plain type
             return self._typed(schema, schema["type"], depth)
         return ANY
