@@ -189,7 +189,8 @@ class _StubInfo:
     def _check(self, config: AppConfig, where: str) -> None:
         message = _mismatch(type(self), config, where)
         if message is not None:
-            warnings.warn(StubMismatchWarning(message), stacklevel=4)
+            # 3: the caller of Api(...) / AsyncApi(...) / `async with`
+            warnings.warn(StubMismatchWarning(message), stacklevel=3)
 
 
 class ApiBase(_StubInfo):

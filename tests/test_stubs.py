@@ -355,10 +355,16 @@ def test_async_api_under_asyncio(gradio_app: str, stub_dir: Path) -> None:
 
     async def main() -> Any:
         async with module.AsyncApi(gradio_app, verbose=False) as api:
-            return await api.echo("héllo")
+            first = await api.echo("héllo")
+        connected = await module.AsyncApi.connect(gradio_app, verbose=False)  # no nursery
+        try:
+            return first, await connected.calculator(6, "divide", 4)
+        finally:
+            await connected.aclose()
 
     with Client(gradio_app, verbose=False) as client:
-        assert asyncio.run(main()) == client.predict("héllo", api_name="/echo")
+        assert asyncio.run(main()) == (client.predict("héllo", api_name="/echo"),
+                                       client.predict(6, "divide", 4, api_name="/calculator"))
 
 
 def test_warns_when_the_api_no_longer_matches(gradio_app: str, app_urls: dict[str, str],
@@ -374,8 +380,9 @@ def test_warns_when_the_api_no_longer_matches(gradio_app: str, app_urls: dict[st
         edited = tmp_path / "api_edited.py"
         edited.write_text(text.replace(repr(recorded), repr("0" * 16))
                           .replace(module.Api.API_HASH, "sha256:" + "0" * 32))
-        with pytest.warns(StubMismatchWarning, match=r"changed: /calculator"):
+        with pytest.warns(StubMismatchWarning, match=r"changed: /calculator") as record:
             _import(edited).Api(client)
+        assert record[0].filename == __file__  # it points at the caller's line
     with Client(app_urls["interface"], verbose=False) as other:  # another app altogether
         with pytest.warns(StubMismatchWarning, match=r"removed: .*/calculator.*new: /predict"):
             module.Api(other)
