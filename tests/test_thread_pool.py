@@ -72,3 +72,14 @@ def test_a_burst_of_plain_jobs_runs_on_four_threads_at_most(gradio_app: str) -> 
         peak = max(peak, client.thread_count)
     assert peak <= 3, f"{peak} client threads"
     assert threading.active_count() <= before + 3
+
+
+def test_close_returns_after_its_reader_threads_left_their_sockets(gradio_app: str) -> None:
+    # A reader still inside a read when the HTTP client closes the pool could read from a new
+    # connection that reuses the socket's file descriptor (seen behind nginx with TLS).
+    client = Client(gradio_app, verbose=False)
+    assert client.predict("x", api_name="/echo") == "x"  # the session stream is open
+    readers = list(client._shell._threads)
+    assert readers, "no reader thread to check"
+    client.close()
+    assert [t.name for t in readers if t.is_alive()] == []

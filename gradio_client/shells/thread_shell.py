@@ -252,6 +252,9 @@ class _Pool:
             self._cv.notify_all()
 
 
+READER_JOIN_TIMEOUT = 3.0  # seconds close() waits for reader threads to leave their sockets
+
+
 class _Reader:
     """One open stream (or websocket) and the thread reading it."""
 
@@ -320,6 +323,7 @@ class ThreadShell(ShellBase):
         self._reader_lock = threading.Lock()
         self._free_readers = max(1, max_streams)
         self._reader_threads = 0
+        self._threads: set[threading.Thread] = set()  # live reader threads, joined by close()
         self._waiting: deque[tuple[_Reader, Callable[[_Reader], None]]] = deque()
         self._tick_at: float | None = None
         self._closed = False
@@ -443,12 +447,14 @@ class ThreadShell(ShellBase):
                 return
             self._free_readers -= 1
             self._reader_threads += 1
-        threading.Thread(
-            target=self._run_readers,
-            args=(reader, body),
-            name=f"gradio-client-stream-{stream_id}",
-            daemon=True,
-        ).start()
+            thread = threading.Thread(
+                target=self._run_readers,
+                args=(reader, body),
+                name=f"gradio-client-stream-{stream_id}",
+                daemon=True,
+            )
+            self._threads.add(thread)
+        thread.start()
 
     def _run_readers(self, reader: _Reader, body: Callable[[_Reader], None]) -> None:
         """A reader thread: runs its stream, then the streams handed to it or waiting."""
@@ -474,6 +480,7 @@ class ThreadShell(ShellBase):
                     else:
                         self._free_readers += 1
                         self._reader_threads -= 1
+                        self._threads.discard(threading.current_thread())
 
     def _feed_end(self, reader: _Reader, method: Callable[..., list[Action]], *args: Any) -> None:
         """Feed the last input of ``reader``'s stream (its end, its error): a stream the
@@ -591,3 +598,11 @@ class ThreadShell(ShellBase):
             reader.close()
         self._readers.clear()
         self._pool.close(linger)
+        # Wait (bounded) for the reader threads to leave their sockets before the caller
+        # closes the HTTP client: a thread still inside a read of a socket that the pool
+        # closes could read from whatever new connection reuses its file descriptor.
+        deadline = time.monotonic() + READER_JOIN_TIMEOUT
+        with self._reader_lock:
+            threads = [t for t in self._threads if t is not threading.current_thread()]
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
