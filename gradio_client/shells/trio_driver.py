@@ -19,9 +19,8 @@ then the shell's cancel scope ends every task), or the surrounding nursery is ca
 ``run`` unwinds, tells the machine the client is closed (no IO any more) and calls
 ``on_stop`` so the client can end the jobs the machine did not know (uploads in flight).
 
-This replaces ``trio_shell.py`` (the loop written a second time, and its own connect-flow
-driver, now ``_driver.drive_flow`` with trio's clock: see ``_trio_lib.TrioLib``), which
-nothing imports any more.
+The loop, the readers and the connect-flow driver are ``_driver``'s, shared with the asyncio
+shell; trio's clock and deadlines come in through ``_trio_lib.TrioLib``.
 """
 
 from __future__ import annotations
