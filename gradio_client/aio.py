@@ -60,7 +60,7 @@ from .protocol.connect import (
     machine_config,
 )
 from .protocol.errors import GradioClientError, LocalProtocolError
-from .protocol.machine import Phase, QueueMachine
+from .protocol.machine import EVENT_ACK_TIMEOUT, Phase, QueueMachine
 from .shells._common import (
     ClientBase,
     CredentialGuard,
@@ -123,6 +123,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         max_message_size: int | None = DEFAULT_LIMITS.max_message_size,
         max_download_size: int | None = DEFAULT_LIMITS.max_download_size,
         connect_timeout: float | None = DEFAULT_LIMITS.connect_timeout,
+        event_ack_timeout: float | None = EVENT_ACK_TIMEOUT,
         hf_token: str | None = None,
         space: str | None = None,
         ws_connect: WsConnect | None = None,
@@ -141,6 +142,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         self._ssl_verify = ssl_verify
         self._httpx_kwargs = dict(httpx_kwargs or {})
         self._stream_read_timeout = stream_read_timeout
+        self._event_ack_timeout = event_ack_timeout
         self._max_streams = max_streams
         self._max_workers = max_workers
         self._limits = Limits(
@@ -247,6 +249,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
                     self._conn.config,
                     stream_read_timeout=self._stream_read_timeout,
                     max_event_size=self._limits.event_size,
+                    event_ack_timeout=self._event_ack_timeout,
                 ),
                 self.session_hash,
             )

@@ -43,7 +43,7 @@ from .protocol.connect import (
     machine_config,
 )
 from .protocol.errors import GradioClientError, LocalProtocolError
-from .protocol.machine import QueueMachine
+from .protocol.machine import EVENT_ACK_TIMEOUT, QueueMachine
 from .protocol.status import OutputUpdate, Status, StatusUpdate
 from .shells._common import (
     ClientBase,
@@ -318,6 +318,7 @@ class Client(ClientBase, _official.OfficialNames):
         max_message_size: int | None = DEFAULT_LIMITS.max_message_size,
         max_download_size: int | None = DEFAULT_LIMITS.max_download_size,
         connect_timeout: float | None = DEFAULT_LIMITS.connect_timeout,
+        event_ack_timeout: float | None = EVENT_ACK_TIMEOUT,
         hf_token: str | None = None,
         space: str | None = None,
         **ignored: Any,
@@ -370,6 +371,7 @@ class Client(ClientBase, _official.OfficialNames):
                 self._conn.config,
                 stream_read_timeout=stream_read_timeout,
                 max_event_size=limits.event_size,
+                event_ack_timeout=event_ack_timeout,
             ),
             self.session_hash,
         )

@@ -380,8 +380,12 @@ def _fetch_info(
     return info
 
 
-def machine_config(config: AppConfig, **overrides: Any) -> MachineConfig:
-    """The queue machine's configuration for this app (overrides: MachineConfig fields)."""
+def machine_config(config: AppConfig, *, event_ack_timeout: float | None = EVENT_ACK_TIMEOUT,
+                   **overrides: Any) -> MachineConfig:
+    """The queue machine's configuration for this app (overrides: MachineConfig fields).
+
+    ``event_ack_timeout`` applies to the multiplexed protocols (Gradio 4.9 and later), where
+    the server names every joined event on the session stream at once; None turns it off."""
     version = version_tuple(config.version)
     cancel_fns: dict[int, int] = {}
     for endpoint in sorted(config.endpoints.values(), key=lambda e: len(e.cancels)):
@@ -397,7 +401,7 @@ def machine_config(config: AppConfig, **overrides: Any) -> MachineConfig:
         "cancel_fns": cancel_fns,
         "unqueued_fns": unqueued if config.protocol == "ws" else frozenset(),
         "heartbeat": config.connect_heartbeat and config.protocol in MULTIPLEXED,
-        "event_ack_timeout": EVENT_ACK_TIMEOUT if config.protocol in MULTIPLEXED else None,
+        "event_ack_timeout": event_ack_timeout if config.protocol in MULTIPLEXED else None,
     }
     settings.update(overrides)
     return MachineConfig(**settings)
