@@ -147,7 +147,12 @@ class _AsyncioLoop:
 
     async def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
         """Run ``coro`` on the loop and wait for it from trio without blocking trio (a
-        trio cancel cancels the asyncio task: a cancelled wait is a cancelled task)."""
+        trio cancel cancels the asyncio task: a cancelled wait is a cancelled task).
+
+        Once the client is closed (and its loop with it) a test may still ask an ended job
+        for its result: that needs no IO, so it runs to its end on a short-lived loop."""
+        if self.stopped:
+            return asyncio.run(coro)
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         token = trio.lowlevel.current_trio_token()
         done = trio.Event()
