@@ -15,7 +15,8 @@ of ``/calculator`` (row i is ``(i, "add", 0.5)``, so every output can be checked
   of a small run.
 
 Each runs in a fresh process (bench/batch_worker.py); figures: wall time, rows/s, rows lost or
-wrong, peak RSS, and the load average before and after (above 1.0: not comparable).
+wrong, peak RSS, and the CPU other processes used meanwhile (``run.OtherLoad``; above 1.0
+core: not comparable).
 """
 
 from __future__ import annotations
@@ -39,16 +40,18 @@ WORKER = ROOT / "bench" / "batch_worker.py"
 
 
 def worker(python: Path, impl: str, urls: list[str], opts: dict[str, Any],
-           kill_pid: int | None = None) -> dict[str, Any]:
+           servers: list[int], kill_pid: int | None = None) -> dict[str, Any]:
     cmd = [str(python), str(WORKER), impl, json.dumps({"urls": urls, **opts,
                                                       "kill_pid": kill_pid})]
     load = os.getloadavg()[0]
+    other = bench_run.OtherLoad(servers)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=bench_run.worker_env(
         "official" if impl == "official" else "ours"), timeout=3600)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("BATCH-RESULT "):
             result: dict[str, Any] = json.loads(line[len("BATCH-RESULT "):])
             result["load"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+            result["other_load"] = round(other.cores(), 2)
             return result
     return {"impl": impl, "error": f"exit {proc.returncode}", "stderr": proc.stderr[-2000:]}
 
@@ -75,7 +78,7 @@ def main(argv: list[str]) -> int:
         try:
             python = official_py if impl == "official" else ours_py
             assert python is not None
-            res = worker(python, impl, [a.url, b.url], opts,
+            res = worker(python, impl, [a.url, b.url], opts, [a.process.pid, b.process.pid],
                          kill_pid=b.process.pid if impl == "ours-kill" else None)
         finally:
             a.stop()
@@ -85,16 +88,15 @@ def main(argv: list[str]) -> int:
 
     print(f"\npython3 bench/batch.py {' '.join(argv)}  |  {os.cpu_count()} cores, "
           f"{round(time.monotonic() - t0)} s\n")
-    print("| run | rows | wall | rows/s | lost or wrong | peak RSS | load (before -> after) |")
+    print("| run | rows | wall | rows/s | lost or wrong | peak RSS | other load |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
         if "error" in r:
             print(f"| {r['impl']} | error: {r['error']} | | | | | |")
             continue
-        load = r["load"]
-        mark = " (not comparable)" if max(load) > bench_run.LOAD_LIMIT else ""
+        mark = " (not comparable)" if r["other_load"] > bench_run.LOAD_LIMIT else ""
         print(f"| {r['impl']} | {r['rows']} | {r['wall']:.1f} s | {r['rows'] / r['wall']:.0f} | "
-              f"{r['lost']} | {r['peak_rss_mb']:.0f} MB | {load[0]:.1f} -> {load[1]:.1f}{mark} |")
+              f"{r['lost']} | {r['peak_rss_mb']:.0f} MB | {r['other_load']:.2f}{mark} |")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
     return 0

@@ -52,9 +52,49 @@ WORKER = BENCH / "worker.py"
 OFFICIAL_VERSION = "2.7.2"
 GRADIO_VERSION = "6.31.0"
 
-# A figure measured while the machine's 1-minute load average was above this is marked "not
-# comparable": on 2 shared cores, other work then decides the figure more than the client does.
+# A figure measured while other work kept more than this many cores busy on average (the load
+# that is not the benchmark's own: see OtherLoad) is marked "not comparable": on 2 shared cores,
+# other work then decides the figure more than the client does.
 LOAD_LIMIT = 1.0
+SERVER_PID: int | None = None  # the gradio server's, set by run_all: its CPU is ours, not "other"
+
+
+class OtherLoad:
+    """CPU that processes other than this benchmark's used during a measurement, in cores.
+
+    The 1-minute load average counts the benchmark's own server and client too (a busy server
+    and client alone make it about 2), so it cannot tell a quiet machine from a busy one.  This
+    takes the machine's busy CPU time (/proc/stat) over the measurement and subtracts what the
+    benchmark used: this process and its finished children (the worker) and the server."""
+
+    def __init__(self, servers: list[int] | None = None) -> None:
+        self.servers = servers if servers is not None else [p for p in [SERVER_PID] if p]
+        self.t0 = time.monotonic()
+        self.busy0, self.ours0 = self._busy(), self._ours()
+
+    @staticmethod
+    def _busy() -> float:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+    def _ours(self) -> float:
+        t = os.times()
+        total = t.user + t.system + t.children_user + t.children_system
+        for pid in self.servers:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read().rsplit(")", 1)[1].split()
+                total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
+    def cores(self) -> float:
+        wall = max(time.monotonic() - self.t0, 1e-3)
+        other = (self._busy() - self.busy0) - (self._ours() - self.ours0)
+        return max(0.0, other / wall)
 
 IMPL_LABEL = {"ours": "ours (sync)", "trio": "ours (trio)", "asyncio": "ours (asyncio)",
               "official": f"official {OFFICIAL_VERSION}", "raw": "raw httpx floor"}
@@ -218,6 +258,7 @@ def run_worker(python: Path, impl: str, m: Measurement, url: str, cwd: str) -> d
     opts = dict(m.opts, timeout=int(m.timeout))
     cmd = [str(python), str(WORKER), impl, m.what, url, *(f"{k}={v}" for k, v in opts.items())]
     load_before = os.getloadavg()[0]
+    other = OtherLoad()
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=worker_env(impl), cwd=cwd, start_new_session=True)
@@ -235,6 +276,7 @@ def run_worker(python: Path, impl: str, m: Measurement, url: str, cwd: str) -> d
                 result["stderr"] = err[-1500:]
             result["process_seconds"] = round(time.monotonic() - t0, 2)
             result["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+            result["other_load"] = round(other.cores(), 2)
             return result
     return {"impl": impl, "what": m.what, "error": f"no result (exit {proc.returncode})",
             "stderr": err[-1500:]}
@@ -285,6 +327,8 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[dict[str
         m.key: {i: [] for i in impls + floors(m.key)} for m in measurements}
     t0 = time.monotonic()
     app = gradio_server.start_app(GRADIO_VERSION, python=str(gradio_python))
+    global SERVER_PID
+    SERVER_PID = app.process.pid
     say(f"gradio {GRADIO_VERSION} up at {app.url} in {time.monotonic() - t0:.0f} s")
     failed_ours = False
     with tempfile.TemporaryDirectory(prefix="gcx-bench-") as cwd:
@@ -462,7 +506,7 @@ def table(results: dict[str, dict[str, list[dict[str, Any]]]], impls: list[str])
     asyncs = [i for i in ASYNC_IMPLS if i in impls]
     cols = ["figure", IMPL_LABEL["ours"], *(IMPL_LABEL[a] for a in asyncs),
             IMPL_LABEL["official"], IMPL_LABEL["raw"], "ours/official", "ours/floor",
-            *(f"{a}/floor" for a in asyncs), "target (ours)", "result", "load (max)"]
+            *(f"{a}/floor" for a in asyncs), "target (ours)", "result", "other load (max)"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     misses: list[str] = []
     for label, key, field, how, scale, unit, target, *rest in FIGURES:
@@ -501,9 +545,9 @@ def table(results: dict[str, dict[str, list[dict[str, Any]]]], impls: list[str])
                 verdicts.append(f"{name} {v}" if asyncs else v)
                 if v == "MISS":
                     misses.append(f"{label} ({name})")
-        load = max((max(r["load"]) for impl_runs in runs.values() for r in impl_runs
-                    if isinstance(r.get("load"), list)), default=None)
-        load_text = "?" if load is None else f"{load:.1f}"
+        loads = [r.get("other_load") for impl_runs in runs.values() for r in impl_runs]
+        load = max((x for x in loads if isinstance(x, (int, float))), default=None)
+        load_text = "?" if load is None else f"{load:.2f}"
         if load is not None and load > LOAD_LIMIT:
             load_text += " (not comparable)"
         row += [target_text(target, unit), ", ".join(verdicts), load_text]
