@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 From protocol ``sse_v2`` on, a generator's first ``process_generating`` message carries
 full output values; every later one carries, per output, a list of edit operations
-against that output's previous full value (docs/wire-protocol.md, "Generator diffs").
+against that output's previous full value (docs/wire.md, "Generator diffs").
 An operation is a three-item array ``[action, path, value]``:
 
 * ``path`` is a list of steps: ``str`` keys into objects, ``int`` indices into arrays.

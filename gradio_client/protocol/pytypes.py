@@ -4,7 +4,7 @@ Gradio servers already send ``python_type`` strings in ``/info`` (the server com
 them with the official client's function).  We need our own renderer for apps that have
 no ``/info`` (Gradio 3.x, where we derive the API from ``/config``) and as a fallback
 when an ``/info`` entry lacks ``python_type``.  The output follows the server's format
-(docs/wire-protocol.md, "/info and Python types") so that view_api text looks the same
+(docs/wire.md, "/info and Python types") so that view_api text looks the same
 whichever source it came from:
 
 ==========================================  ===========================================

@@ -1,4 +1,4 @@
-"""Tests for gradio_client.protocol.diff.apply_diff (docs/wire-protocol.md, "Generator diffs")."""
+"""Tests for gradio_client.protocol.diff.apply_diff (docs/wire.md, "Generator diffs")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for gradio_client.protocol.pytypes (docs/wire-protocol.md, "/info and Python types")."""
+"""Tests for gradio_client.protocol.pytypes (docs/wire.md, "/info and Python types")."""
 
 from __future__ import annotations
 
