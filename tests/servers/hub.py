@@ -1,7 +1,7 @@
 """A small local stand-in for the Hugging Face Hub HTTP API (stdlib only, a thread on 127.0.0.1).
 
 Point a client at it with ``HF_ENDPOINT=hub.url`` (the ``hub`` fixture does that).  It answers the
-Space routes that clients use to resolve ``"owner/name"`` (protocol.md §2.3):
+Space routes that clients use to resolve ``"owner/name"`` (docs/wire.md, "Resolving a Space id"):
 
     GET /api/spaces/{owner}/{name}          {"id", "host", "private", "subdomain",
                                              "runtime": {"stage", "hardware": {"current", "requested"}}}
