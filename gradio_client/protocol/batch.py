@@ -315,21 +315,16 @@ class BatchScheduler:
 
     def _hand_out(self) -> list[RowDone]:
         out: list[RowDone] = []
-        if self.ordered:
-            while self._order and self._rows[self._order[0]].result is not None:
-                out.append(self._pop(self._order.popleft()))
-        else:
-            finished = [i for i in self._order if self._rows[i].result is not None]
-            for i in finished:
-                self._order.remove(i)
-                out.append(self._pop(i))
+        for index in list(self._order):
+            result = self._rows[index].result
+            if result is None:
+                if self.ordered:
+                    break  # later rows wait for this one
+                continue
+            self._order.remove(index)
+            del self._rows[index]
+            out.append(result)
         return out
-
-    def _pop(self, index: int) -> RowDone:
-        result = self._rows.pop(index).result
-        if result is None:
-            raise LocalProtocolError(f"row {index} handed out before it ended")
-        return result
 
     # ------------------------------------------------------------------ reporting
 

@@ -147,3 +147,45 @@ def test_classify_by_error_kind():
     assert classify(HTTPStatusError("x", 404), accepted=False) is Outcome.FINAL
     assert retry_after(TooManyRequestsError("slow", retry_after=3)) == 3.0
     assert retry_after(AppError("no")) is None
+
+
+def test_misuse_is_a_typed_error():
+    import pytest
+
+    from gradio_client.protocol.errors import LocalProtocolError
+
+    for bad in ({"concurrency": []}, {"concurrency": [0]}, {"concurrency": [1], "retries": -1},
+                {"concurrency": [1], "window": 0}):
+        with pytest.raises(ValueError):
+            BatchScheduler(**bad)
+    sched = BatchScheduler([1])
+    sched.add(0, "a")
+    with pytest.raises(LocalProtocolError, match="added twice"):
+        sched.add(0, "b")
+    with pytest.raises(LocalProtocolError, match="not running"):
+        sched.finished(0, Outcome.OK, 0.0)
+    with pytest.raises(LocalProtocolError, match="not running"):
+        sched.replica_of(0)
+    sched.close_input()
+    with pytest.raises(LocalProtocolError, match="after close_input"):
+        sched.add(1, "c")
+
+
+def test_load_hints_pick_the_less_loaded_replica_and_stats_count():
+    sched = BatchScheduler([2, 2], ordered=False)
+    sched.report_load(0, queue_size=9, eta=30.0)
+    sched.report_load(1, queue_size=1, eta=2.0)
+    sched.report_load(1, queue_size=None, eta=-1.0)  # unknown or nonsense: kept as before
+    sched.add(0, "a")
+    (start,) = sched.start_ready(0.0)
+    assert start.replica == 1 and sched.replica_of(0) == 1 and sched.running() == 1
+    assert [s.running for s in sched.stats()] == [0, 1]
+    sched.finished(0, Outcome.OK, 0.1, value=1)
+    assert [(s.done, s.failed, s.cooling) for s in sched.stats()] == [(0, 0, False), (1, 0, False)]
+    assert sched.running() == 0
+
+
+def test_a_job_timeout_is_final():
+    from gradio_client.protocol.errors import JobTimeoutError
+
+    assert classify(JobTimeoutError("late"), accepted=True) is Outcome.FINAL
