@@ -24,9 +24,10 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
-from .batch import BadInput, BatchRun, RowError, run_map
+if TYPE_CHECKING:  # the batch machinery loads only when `batch` runs, not for every command
+    from .batch import BatchRun
 
 _NUMERIC = {"int", "float", "bool", "number", "integer", "boolean"}
 
@@ -67,6 +68,8 @@ _EXAMPLES = """examples:
 
 def read_jsonl(stream: IO[str]) -> Iterator[Any]:
     """Rows of a JSON-lines file; a bad line becomes a ``BadInput`` in its place."""
+    from .batch import BadInput
+
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
@@ -84,6 +87,8 @@ def read_jsonl(stream: IO[str]) -> Iterator[Any]:
 
 def read_csv(stream: IO[str], types: dict[str, str]) -> Iterator[Any]:
     """Rows of a CSV file with a header row of parameter names."""
+    from .batch import BadInput
+
     reader = csv.reader(stream)
     try:
         header = next(reader)
@@ -188,6 +193,8 @@ def _count_rows(path: str, fmt: str) -> int:
 
 
 def run(args: argparse.Namespace, clients: list[Any], out: TextIO, err: TextIO) -> int:
+    from .batch import RowError, run_map
+
     fmt = args.format or ("csv" if args.input.lower().endswith(".csv") else "jsonl")
     done = resume(args.output, args.retry_failed)
     total = _count_rows(args.input, fmt)

@@ -2,52 +2,5 @@
 split into ``app/{model,tolerant,config,info,call,files,render}.py``): existing imports of
 ``gradio_client.protocol.api`` keep working."""
 
-from .app import (
-    SKIP_TYPES,
-    ApiInfo,
-    AppConfig,
-    Component,
-    Endpoint,
-    EndpointInfo,
-    Parameter,
-    Return,
-    build_data,
-    has_files,
-    info_dict,
-    info_from_config,
-    is_file_reference,
-    map_files,
-    merge_public_info,
-    needs_public_info,
-    outputs_value,
-    parse_config,
-    parse_info,
-    render_api,
-    version_tuple,
-    with_info,
-)
-
-__all__ = [
-    "SKIP_TYPES",
-    "ApiInfo",
-    "AppConfig",
-    "Component",
-    "Endpoint",
-    "EndpointInfo",
-    "Parameter",
-    "Return",
-    "build_data",
-    "has_files",
-    "info_dict",
-    "info_from_config",
-    "is_file_reference",
-    "map_files",
-    "merge_public_info",
-    "needs_public_info",
-    "outputs_value",
-    "parse_config",
-    "parse_info",
-    "render_api",
-    "version_tuple",
-    "with_info",
-]
+from .app import *  # noqa: F403
+from .app import __all__ as __all__
