@@ -109,13 +109,16 @@ def delivered(update: StatusUpdate, now: Any) -> StatusUpdate:
 class OutputUpdate(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     """An output of a job, as the iteration APIs yield it beside ``StatusUpdate``s.
 
-    ``final`` is True once, for the job's final value (the last one yielded).
+    ``final`` is True once, for the job's final value (the last one yielded); ``time`` is
+    the datetime of delivery, stamped by the shell.  The sync ``Job.watch()`` and the async
+    ``AsyncJob.watch()`` (and ``async for update in job``) yield this same class.
     """
 
     outputs: Any
     success: bool = True
     final: bool = False
     type: str = "output"
+    time: Any = None
 
 
 __all__ = ["OutputUpdate", "ProgressUnit", "Status", "StatusUpdate", "delivered"]
