@@ -54,6 +54,7 @@ from .errors import (
     GradioClientError,
     ResponseTooLargeError,
     HTTPStatusError,
+    LocalProtocolError,
     RemoteProtocolError,
     SpaceError,
     TooManyRequestsError,
@@ -237,7 +238,7 @@ def connect_flow(
             form={"username": auth[0], "password": auth[1]},
             follow_redirects=False,  # a redirect would send the password again
         )
-        assert response is not None
+        response = _answered(response, "POST /login")
         if 300 <= response.status_code < 400:
             location = _header(response, "location") or "nowhere"
             raise AuthenticationError(
@@ -264,8 +265,9 @@ def _resolve_space(
 ) -> Generator[Step, HttpResponse | None, str]:
     hub_headers = {"authorization": f"Bearer {token}"} if token else {}
     url = f"{hub}/api/spaces/{quote(space_id)}"
-    response = yield HttpRequest(method="GET", url=url, headers=hub_headers, app=False)
-    assert response is not None
+    response = _answered(
+        (yield HttpRequest(method="GET", url=url, headers=hub_headers, app=False)), "the Hub's Space info"
+    )
     if response.status_code in (401, 403, 404):
         hint = "" if token else " If it is private, pass token=..."
         raise SpaceError(
@@ -291,7 +293,7 @@ def _resolve_space(
         response = yield HttpRequest(
             method="GET", url=f"{url}/runtime", headers=hub_headers, app=False
         )
-        assert response is not None
+        response = _answered(response, "the Hub's Space runtime")
         stage = _stage({"runtime": _json_object(response, "the Hub's Space runtime")})
     if stage in BROKEN_STAGES:
         raise SpaceError(f"Space {space_id!r} {BROKEN_STAGES[stage]}.", space_id, stage)
@@ -307,8 +309,9 @@ def _stage(info: Mapping[str, Any]) -> str | None:
 def _fetch_config(
     root: str, headers: Mapping[str, str]
 ) -> Generator[Step, HttpResponse | None, AppConfig]:
-    response = yield HttpRequest(method="GET", url=f"{root}/config", headers=headers)
-    assert response is not None
+    response = _answered(
+        (yield HttpRequest(method="GET", url=f"{root}/config", headers=headers)), "GET /config"
+    )
     if response.status_code == 401:
         raise AuthenticationError(  # the official client's first sentence, then ours
             f"Could not load {root}/ as credentials were not provided. Please login: pass "
@@ -321,8 +324,7 @@ def _fetch_config(
     if 200 <= response.status_code < 300:
         return _parse_config_of(root, response.content)
     # Very old apps embed the config in their page.
-    page = yield HttpRequest(method="GET", url=f"{root}/", headers=headers)
-    assert page is not None
+    page = _answered((yield HttpRequest(method="GET", url=f"{root}/", headers=headers)), "GET /")
     match = _EMBEDDED_CONFIG.search(page.content) if 200 <= page.status_code < 300 else None
     if match is None:  # the official client's wording first (a ValueError there too)
         start = (
@@ -359,7 +361,7 @@ def _fetch_info(
     response = yield HttpRequest(
         method="GET", url=f"{root}{prefix}/info?all_endpoints=True", headers=headers
     )
-    assert response is not None
+    response = _answered(response, "GET /info")
     if not 200 <= response.status_code < 300:
         LOGGER.warning("%s: /info answered HTTP %s; API derived from the config instead "
                        "(parameter names from labels)", root, response.status_code)
@@ -419,6 +421,16 @@ def same_origin(url: str, root: str) -> bool:
 
 def _port(scheme: str) -> int | None:
     return {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
+
+
+def _answered(response: HttpResponse | None, step: str) -> HttpResponse:
+    """The reply the driver sent back for a request step; None there is the driver's bug."""
+    if response is None:
+        raise LocalProtocolError(
+            f"connect_flow was resumed without a response to its {step} request: send the "
+            "flow an HttpResponse after every HttpRequest step (None only after a Sleep)."
+        )
+    return response
 
 
 def _header(response: HttpResponse, name: str) -> str | None:

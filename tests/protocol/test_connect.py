@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from gradio_client.protocol.connect import (
 from gradio_client.protocol.errors import (
     AuthenticationError,
     HTTPStatusError,
+    LocalProtocolError,
     RemoteProtocolError,
     SpaceError,
     TooManyRequestsError,
@@ -263,3 +265,28 @@ def test_machine_config_prefers_the_canceller_that_cancels_least() -> None:
     deps[2]["cancels"] = [target]
     cancel_fns = machine_config(parse_config(json.dumps(config).encode())).cancel_fns
     assert cancel_fns[target] == narrow and cancel_fns[deps[3]["id"]] == broad
+
+
+_ROOT = "http://app.test"
+_FLOWS = {  # which request step a driver fails to answer, and the flow that reaches it
+    "POST /login": (lambda: connect_flow(_ROOT, auth=("u", "p")), []),
+    "the Hub's Space info": (lambda: connect_flow("me/app", hub=HUB), []),
+    "the Hub's Space runtime": (lambda: connect_flow("me/app", hub=HUB), [space("BUILDING"), None]),
+    "GET /config": (lambda: connect_flow(_ROOT), []),
+    "GET /": (lambda: connect_flow(_ROOT), [status(404)]),
+    "GET /info": (lambda: connect_flow(_ROOT), [ok(CONFIG_6)]),
+}
+
+
+@pytest.mark.parametrize("step", list(_FLOWS))
+def test_a_request_step_resumed_without_a_response_is_the_drivers_error(step: str) -> None:
+    """Every request step needs an HttpResponse back: a driver that sends None (as after a
+    Sleep) gets LocalProtocolError naming the step, not an assert or an AttributeError."""
+    make, answers = _FLOWS[step]
+    flow = make()
+    request = flow.send(None)
+    for answer in answers:  # the answers that lead to the step under test
+        request = flow.send(answer)
+    assert isinstance(request, HttpRequest)
+    with pytest.raises(LocalProtocolError, match=f"without a response to its {re.escape(step)} request"):
+        flow.send(None)
