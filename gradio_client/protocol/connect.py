@@ -290,10 +290,8 @@ def _resolve_space(
             )
         yield Sleep(2.0)
         waited += 2.0
-        response = yield HttpRequest(
-            method="GET", url=f"{url}/runtime", headers=hub_headers, app=False
-        )
-        response = _answered(response, "the Hub's Space runtime")
+        request = HttpRequest(method="GET", url=f"{url}/runtime", headers=hub_headers, app=False)
+        response = _answered((yield request), "the Hub's Space runtime")
         stage = _stage({"runtime": _json_object(response, "the Hub's Space runtime")})
     if stage in BROKEN_STAGES:
         raise SpaceError(f"Space {space_id!r} {BROKEN_STAGES[stage]}.", space_id, stage)
