@@ -478,6 +478,12 @@ def http_kwargs(
     caps = BodyCaps(limits or Limits())
     hooks.setdefault("response", []).insert(0, caps.on_response_async if asynchronous else caps.on_response)
     kwargs["event_hooks"] = hooks
+    if not asynchronous:
+        from ._stall import stall_transport
+
+        transport = stall_transport(kwargs)
+        if transport is not None:
+            kwargs["transport"] = transport  # a stalled join lets the pool grow (_stall.py)
     return kwargs
 
 

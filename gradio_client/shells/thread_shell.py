@@ -66,6 +66,7 @@ from ._common import (
     stream_cap,
     transport_error,
 )
+from ._stall import watching
 
 log = logging.getLogger("gradio_client")
 
@@ -153,7 +154,9 @@ class _Pool:
     connection, so one thread serves them in turn.  A further thread, up to ``max_workers``,
     starts only when every thread is busy with a long task (an upload, a download, a user
     callback) and work is waiting: a big upload never holds up other jobs' joins, and a
-    burst of plain jobs runs on one thread.
+    burst of plain jobs runs on one thread.  A short task whose reply has not come within
+    ``_stall.STALL`` seconds (a join the server holds) counts as long from then on, so the
+    joins queued behind it get a thread of their own, up to the cap.
     """
 
     def __init__(self, max_workers: int, name: str) -> None:
@@ -216,14 +219,28 @@ class _Pool:
                     self._long += 1
                     if self._tasks or self._timers:
                         self._wake_locked()  # what waits behind this task may need a thread
+            stalled: list[bool] = []
             try:
-                task()
+                if long:
+                    task()
+                else:
+                    with watching(lambda: self._stalled(stalled)):
+                        task()
             except Exception:  # pragma: no cover - tasks report their own errors
                 log.exception("gradio_client: a background task failed")
             finally:
-                if long:
+                if long or stalled:
                     with self._cv:
                         self._long -= 1
+
+    def _stalled(self, stalled: list[bool]) -> None:
+        """A short task's read has waited ``STALL`` seconds (``_stall``): count it as long,
+        so that work queued behind it may get a thread of its own (up to the cap)."""
+        with self._cv:
+            stalled.append(True)
+            self._long += 1
+            if self._tasks or self._timers:
+                self._wake_locked()
 
     @property
     def thread_count(self) -> int:
