@@ -217,6 +217,7 @@ class Attacker(_Base):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -246,9 +247,13 @@ class Attacker(_Base):
 class HostileServer(_Base):
     """The app.  ``faults`` may be changed between sessions (not during one)."""
 
-    def __init__(self, *, auth: bool = False) -> None:
+    def __init__(self, *, auth: bool = False, time_scale: float = 1.0) -> None:
         self.faults: list[Fault] = []
         self.auth = auth
+        #: multiplies the server's own paces: how long a stream waits for events before
+        #: close_stream (1 s, then 0.3 s), the heartbeat interval (15 s), how long silence
+        #: holds a connection (30 s)
+        self.time_scale = time_scale
         self.file_name = "out.txt"  # the name the app gives its output file
         self.counts: dict[str, int] = {}
         self.sessions: dict[str, _Session] = {}
@@ -325,6 +330,11 @@ def _sse(message: dict[str, Any]) -> bytes:
 
 
 @functools.lru_cache(maxsize=8)
+def _config_body(root: str) -> bytes:
+    return json.dumps(dict(CONFIG, root=root)).encode()
+
+
+@functools.lru_cache(maxsize=8)
 def _xs(size: int) -> bytes:
     return b"x" * size
 
@@ -344,6 +354,9 @@ def _huge(size: int) -> bytes:
 
 class _AppHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: headers and body are separate writes: with Nagle's algorithm each reply would wait
+    #: for the client's delayed ACK (40 ms); servers in front of Gradio set TCP_NODELAY too
+    disable_nagle_algorithm = True
     server_owner: HostileServer
 
     def log_message(self, *args: Any) -> None:
@@ -420,7 +433,7 @@ class _AppHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return True
         if action == "silence":
-            self._hold(30.0)
+            self._hold(30.0 * self.server_owner.time_scale)
             return True
         if action == "status":
             self._send(fault.code, b'{"detail": "hostile"}')
@@ -476,7 +489,7 @@ class _AppHandler(BaseHTTPRequestHandler):
         config = dict(CONFIG, root=self.server_owner.url)
         if fault and fault.action == "wrong_types":
             config = dict(config, protocol=7, api_prefix=["x"], version=None, dependencies={"a": 1})
-        normal = json.dumps(config).encode()
+        normal = json.dumps(config).encode() if fault else _config_body(self.server_owner.url)
         if not (fault and self._misbehave(fault, normal)):
             self._send(200, normal)
 
@@ -541,18 +554,19 @@ class _AppHandler(BaseHTTPRequestHandler):
                     return
                 time.sleep(fault.interval)
             return
-        idle_until = time.monotonic() + 1.0
+        pace = owner.time_scale
+        idle_until = time.monotonic() + 1.0 * pace
         while not owner.stopping.is_set():
             with session.cond:
                 while not session.events and not owner.stopping.is_set():
                     if time.monotonic() > idle_until:
                         break
-                    session.cond.wait(0.05)
+                    session.cond.wait(0.05 * pace)
                 pending = list(session.events)
                 session.events.clear()
             if not pending:
                 break
-            idle_until = time.monotonic() + 0.3
+            idle_until = time.monotonic() + 0.3 * pace
             for event_id, fn, data in pending:
                 if fault and fault.action == "replay":
                     # the live job: an estimation, then the stream closes; never progress
@@ -561,12 +575,12 @@ class _AppHandler(BaseHTTPRequestHandler):
                     with session.cond:  # the reopened stream sees it again
                         session.events.append((event_id, fn, data))
                     return
-                messages = [
+                messages: list[dict[str, Any]] = [
                     {"msg": "estimation", "event_id": event_id, "rank": 0, "queue_size": 1, "rank_eta": None},
                     {"msg": "process_starts", "event_id": event_id, "eta": None},
                 ]
-                done = {"msg": "process_completed", "event_id": event_id, "success": True,
-                        "output": {"data": self._output(fn, data), "is_generating": False}}
+                done: dict[str, Any] = {"msg": "process_completed", "event_id": event_id, "success": True,
+                                        "output": {"data": self._output(fn, data), "is_generating": False}}
                 chunks = [_sse(m) for m in messages]
                 if fault and fault.action == "huge":  # one event of fault.size bytes, sent in parts
                     chunks.append(b'data: {"msg": "log", "level": "info", "event_id": "' + event_id.encode() + b'", "log": "')
@@ -599,7 +613,7 @@ class _AppHandler(BaseHTTPRequestHandler):
                 parts = [_sse({"msg": "heartbeat"})]
             if not all(self._write(part) for part in parts):
                 return
-            end = time.monotonic() + (fault.interval if fault else 15.0)
+            end = time.monotonic() + (fault.interval if fault else 15.0 * self.server_owner.time_scale)
             while time.monotonic() < end and not self.server_owner.stopping.is_set():
                 time.sleep(0.05)
 
