@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""Mutation testing of the protocol core (gradio_client/protocol/) with mutmut.  Stdlib only.
+
+    python3 tools/mutation.py run sse diff          mutate these modules, run the pure tests
+    python3 tools/mutation.py run 'app/*'           a glob under gradio_client/protocol/
+    python3 tools/mutation.py report [--markdown]   per module: mutants, killed, survived, ...
+    python3 tools/mutation.py survivors [MODULE]    each surviving mutant with its diff
+    python3 tools/mutation.py show NAME             one mutant's diff
+
+Options of ``run``: ``--workdir DIR`` (default /tmp/gcx-mutation), ``--rev REV`` (default
+HEAD), ``--max-children N`` (default 2), ``--fresh`` (forget earlier results).
+
+What it does, so that a run can be repeated exactly:
+
+* mutmut never runs in the checkout: ``run`` makes (or updates) a git clone of the commit
+  ``--rev`` in the work folder (uncommitted changes are not part of it) and runs there.
+* mutmut 3.8.1 lives in a virtualenv of its own, ``$GCX_CACHE/mut-py3.X`` (default
+  ``~/.cache/gcx``), built on first use with the pins in ``MUT_REQUIREMENTS``.
+* Its configuration is written as ``setup.cfg`` into the clone (pyproject.toml has no
+  ``[tool.mutmut]`` section, so mutmut reads setup.cfg): the mutated files are the modules
+  named on the command line; the tests are the pure ones, ``tests/protocol/`` and
+  ``tests/test_core_purity.py`` (no Gradio server, no network).
+* Hypothesis runs with a fixed profile (``_mutation_hypothesis.py``, loaded as a pytest
+  plugin): derandomized (the same examples on every run), no example database, 30
+  examples per property unless a test asks for its own number, no deadline and no health
+  checks (mutmut's trampolines slow every call, and a slow-but-correct mutant must not
+  count as killed).  Each survivor is then checked by hand with the full test settings.
+* Everything runs under ``nice -n 19``; mutmut's own timeout is CPU time, not wall time.
+
+A mutant's status is mutmut's: killed (a test failed), survived (every test passed),
+timeout (over 15x the CPU time of its tests), no tests (no selected test reaches it).
+docs/mutation.md lists the results and explains every survivor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("GCX_CACHE", Path.home() / ".cache" / "gcx"))
+VENV = CACHE / f"mut-py{sys.version_info[0]}.{sys.version_info[1]}"
+DEFAULT_WORKDIR = Path("/tmp/gcx-mutation")
+CORE = "gradio_client/protocol"
+TESTS = ["tests/protocol", "tests/test_core_purity.py"]
+
+MUT_REQUIREMENTS = [
+    "mutmut==3.8.1",
+    # the tests' and the package's own dependencies (mutmut imports the mutated copy)
+    "pytest==9.2.0",
+    "hypothesis==6.170.17",
+    "pytest-trio==0.8.0",
+    "trio==0.35.0",
+    "trio-websocket==0.12.2",
+    "httpx==0.28.1",
+    "msgspec==0.22.0",
+    "sniffio==1.3.1",
+    "wsproto==1.3.2",
+]
+
+PLUGIN = '''"""Hypothesis settings of a mutation run (written by tools/mutation.py)."""
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "mutation",
+    derandomize=True,
+    database=None,
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    print_blob=False,
+)
+settings.load_profile("mutation")
+'''
+
+STATUS_BY_CODE = {
+    1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+    36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
+    37: "caught by type check", None: "not checked",
+}
+COLUMNS = ["mutants", "killed", "survived", "timeout", "no tests", "not checked", "other"]
+
+
+def _mutmut() -> Path:
+    exe = VENV / "bin" / "mutmut"
+    marker = VENV / ".gcx-mutation"
+    wanted = "\n".join(MUT_REQUIREMENTS)
+    if not exe.exists() or not marker.exists() or marker.read_text() != wanted:
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
+        subprocess.run([*pip, *MUT_REQUIREMENTS], check=True)
+        marker.write_text(wanted)
+    return exe
+
+
+def _files(modules: list[str]) -> list[str]:
+    """Module names (``sse``, ``app/config``, ``queue/*``) as paths under the core."""
+    out = []
+    for name in modules:
+        name = name.removesuffix(".py")
+        if not list((ROOT / CORE).glob(name + ".py")) and not name.endswith("*"):
+            raise SystemExit(f"no module {CORE}/{name}.py in this checkout")
+        out.append(f"{CORE}/{name}.py")
+    return out
+
+
+def _setup_cfg(files: list[str]) -> str:
+    lines = ["[mutmut]", "source_paths = gradio_client", "only_mutate ="]
+    lines += [f"    {f}" for f in files]
+    lines += ["also_copy =", "    _mutation_hypothesis.py", "pytest_add_cli_args_test_selection ="]
+    lines += [f"    {t}" for t in TESTS]
+    lines += ["pytest_add_cli_args ="]
+    lines += [f"    {a}" for a in ["-p", "no:cacheprovider", "-p", "_mutation_hypothesis"]]
+    return "\n".join(lines) + "\n"
+
+
+def _git(workdir: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(workdir), *args], check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def _prepare(workdir: Path, rev: str, fresh: bool) -> str:
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", rev], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    if not (workdir / ".git").exists():
+        subprocess.run(["git", "clone", "-q", "--no-checkout", str(ROOT), str(workdir)], check=True)
+    _git(workdir, "fetch", "-q", str(ROOT), "HEAD")  # brings every commit up to HEAD
+    _git(workdir, "checkout", "-q", "--force", "--detach", commit)
+    if fresh and (workdir / "mutants").exists():
+        subprocess.run(["rm", "-rf", str(workdir / "mutants")], check=True)
+    return commit
+
+
+def run(args: argparse.Namespace) -> int:
+    files = _files(args.modules)
+    exe = _mutmut()
+    workdir = Path(args.workdir)
+    commit = _prepare(workdir, args.rev, args.fresh)
+    (workdir / "setup.cfg").write_text(_setup_cfg(files))
+    (workdir / "_mutation_hypothesis.py").write_text(PLUGIN)
+    print(f"mutmut on {commit[:10]} in {workdir}: {' '.join(files)}", flush=True)
+    cmd = ["nice", "-n", "19", str(exe), "run", "--max-children", str(args.max_children)]
+    code = subprocess.run(cmd, cwd=workdir).returncode
+    (workdir / "mutation-commit.txt").write_text(commit + "\n")
+    return code or report(args)
+
+
+def _results(workdir: Path) -> dict[str, dict[str, str]]:
+    """Per mutated file: mutant name -> status, from mutmut's .meta files."""
+    out: dict[str, dict[str, str]] = {}
+    for meta in sorted((workdir / "mutants" / CORE).rglob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        module = str(meta.relative_to(workdir / "mutants" / CORE)).removesuffix(".py.meta")
+        out[module] = {k: STATUS_BY_CODE.get(v, "other") for k, v in codes.items()}
+    return out
+
+
+def report(args: argparse.Namespace) -> int:
+    workdir = Path(args.workdir)
+    results = _results(workdir)
+    if not results:
+        print(f"no results in {workdir}/mutants", file=sys.stderr)
+        return 1
+    commit_file = workdir / "mutation-commit.txt"
+    commit = commit_file.read_text().strip()[:10] if commit_file.exists() else "?"
+    print(f"results in {workdir} (commit {commit})")
+    rows = []
+    for module, statuses in results.items():
+        count = Counter(s if s in COLUMNS else "other" for s in statuses.values())
+        rows.append([module, str(len(statuses))] + [str(count[c]) for c in COLUMNS[1:]])
+    if getattr(args, "markdown", False):
+        print("| module | " + " | ".join(COLUMNS) + " |")
+        print("|---" * (len(COLUMNS) + 1) + "|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+    else:
+        print(f"{'module':<16}" + "".join(f"{c:>12}" for c in COLUMNS))
+        for row in rows:
+            print(f"{row[0]:<16}" + "".join(f"{c:>12}" for c in row[1:]))
+    return 0
+
+
+def survivors(args: argparse.Namespace) -> int:
+    workdir = Path(args.workdir)
+    for module, statuses in _results(workdir).items():
+        if args.module and module != args.module:
+            continue
+        for name, status in statuses.items():
+            if status in ("survived", "timeout", "no tests"):
+                print(f"## {name}: {status}", flush=True)
+                subprocess.run([str(_mutmut()), "show", name], cwd=workdir)
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    return subprocess.run([str(_mutmut()), "show", args.name], cwd=Path(args.workdir)).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR))
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run")
+    p.add_argument("modules", nargs="+")
+    p.add_argument("--rev", default="HEAD")
+    p.add_argument("--max-children", type=int, default=2)
+    p.add_argument("--fresh", action="store_true")
+    p.set_defaults(func=run)
+    p = sub.add_parser("report")
+    p.add_argument("--markdown", action="store_true")
+    p.set_defaults(func=report)
+    p = sub.add_parser("survivors")
+    p.add_argument("module", nargs="?")
+    p.set_defaults(func=survivors)
+    p = sub.add_parser("show")
+    p.add_argument("name")
+    p.set_defaults(func=show)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
