@@ -23,7 +23,8 @@ from gradio_client.protocol.errors import (
     RemoteProtocolError,
     TooManyRequestsError,
 )
-from gradio_client.protocol.machine import _HANDLERS, Phase
+from gradio_client.protocol.machine import Phase
+from gradio_client.protocol.queue.routing import _HANDLERS
 from gradio_client.protocol.messages import KnownMessage
 
 from .machine_helpers import Harness, completed, frame, only

@@ -29,7 +29,8 @@ from gradio_client.protocol.errors import (
     RemoteProtocolError,
     StalledStreamError,
 )
-from gradio_client.protocol.machine import MAX_REPEATS, Phase, QueueMachine, _Job
+from gradio_client.protocol.machine import MAX_REPEATS, Phase, QueueMachine
+from gradio_client.protocol.queue.state import _Job
 from gradio_client.protocol.messages import ProgressUnit, decode_message, decode_with_repairs, peek_header
 
 from .machine_helpers import Harness, completed, only
@@ -349,7 +350,7 @@ def test_ending_a_job_twice_is_a_local_protocol_error_not_an_assert() -> None:
     job, opened = joined(h)
     state: _Job = h.machine._jobs[job]
     h.feed(h.machine.cancel(job, now=0.0))
-    with pytest.raises(LocalProtocolError, match="end twice"):
+    with pytest.raises(LocalProtocolError, match="cannot move from DONE to DONE"):
         h.machine._end(state, JobFailed(job=job, error=ConnectionLostError("x")))
 
 
