@@ -80,6 +80,7 @@ class Run:
             distinct_plans_in_finished_batches=len(plans),
             peak_rss_mib=max((r["peak_rss_mib"] for r in records), default=0.0),
             most_requests=max((r["most_requests"] for r in records), default=0),
+            closest_to_time_bound=max((r.get("closest_to_time_bound", 0.0) for r in records), default=0.0),
             session_seconds_in_batches=round(sum(r["seconds"] for r in records)),
             time_scale=records[0]["time_scale"] if records else None,
             size_scale=records[0]["size_scale"] if records else None,
