@@ -59,7 +59,7 @@ from .errors import (
     SpaceError,
     TooManyRequestsError,
 )
-from .machine import EVENT_ACK_TIMEOUT, MULTIPLEXED, MachineConfig
+from .queue.wire import EVENT_ACK_TIMEOUT, MachineConfig, Wire
 
 
 class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -353,7 +353,7 @@ def _parse_config_of(root: str, content: bytes) -> AppConfig:
 def _fetch_info(
     root: str, config: AppConfig, headers: Mapping[str, str]
 ) -> Generator[Step, HttpResponse | None, ApiInfo]:
-    if config.protocol == "ws" and version_tuple(config.version) <= (3, 36, 1):
+    if Wire.parse(config.protocol) is Wire.WS and version_tuple(config.version) <= (3, 36, 1):
         return info_from_config(config)  # no /info route before 3.37
     prefix = config.api_prefix.rstrip("/")
     response = yield HttpRequest(
@@ -387,6 +387,8 @@ def machine_config(config: AppConfig, *, event_ack_timeout: float | None = EVENT
     ``event_ack_timeout`` applies to the multiplexed protocols (Gradio 4.9 and later), where
     the server names every joined event on the session stream at once; None turns it off."""
     version = version_tuple(config.version)
+    wire = Wire.parse(config.protocol)  # None: the machine refuses the protocol
+    multiplexed = wire is not None and wire.multiplexed
     cancel_fns: dict[int, int] = {}
     for endpoint in sorted(config.endpoints.values(), key=lambda e: len(e.cancels)):
         for target in endpoint.cancels:
@@ -399,9 +401,9 @@ def machine_config(config: AppConfig, *, event_ack_timeout: float | None = EVENT
         "api_prefix": config.api_prefix,
         "cancel_route": version >= (4, 31),
         "cancel_fns": cancel_fns,
-        "unqueued_fns": unqueued if config.protocol == "ws" else frozenset(),
-        "heartbeat": config.connect_heartbeat and config.protocol in MULTIPLEXED,
-        "event_ack_timeout": event_ack_timeout if config.protocol in MULTIPLEXED else None,
+        "unqueued_fns": unqueued if wire is Wire.WS else frozenset(),
+        "heartbeat": config.connect_heartbeat and multiplexed,
+        "event_ack_timeout": event_ack_timeout if multiplexed else None,
     }
     settings.update(overrides)
     return MachineConfig(**settings)
