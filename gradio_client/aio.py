@@ -39,17 +39,25 @@ cancelled (``gradio_client.errors.CancelledError``, never ``trio.Cancelled`` or
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import msgspec
 import sniffio
 
 from . import _files, _official
-from ._async_job import AsyncJob, OutputUpdate, Update
+from ._async_job import (
+    AsyncJob,
+    Call,
+    OutputUpdate,
+    ResultCallback,
+    Update,
+    callbacks_of,
+    on_success,
+)
 from .protocol.actions import Action
 from .protocol.connect import (
     DEFAULT_HUB,
@@ -59,20 +67,20 @@ from .protocol.connect import (
     connect_flow,
     machine_config,
 )
-from .protocol.errors import GradioClientError, LocalProtocolError
+from .protocol.errors import JobTimeoutError, LocalProtocolError
+from .protocol.job import TIMEOUT_MESSAGE
 from .protocol.machine import EVENT_ACK_TIMEOUT, Phase, QueueMachine
 from .shells._common import (
     ClientBase,
     CredentialGuard,
-    Prepared,
     client_options,
     download_start,
     download_status_error,
+    flow_timeout,
     guard_cookies,
     http_kwargs,
     prepare,
     transport_error,
-    upload_error,
     uploaded_path,
 )
 from .shells._driver import WsConnect
@@ -283,6 +291,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         api_name: str | None = None,
         fn_index: int | None = None,
         headers: dict[str, str] | None = None,
+        result_callbacks: ResultCallback | Sequence[ResultCallback] | None = None,
         job_timeout: float | None = None,
         **kwargs: Any,
     ) -> Any:
@@ -296,6 +305,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
             api_name=api_name,
             fn_index=fn_index,
             headers=headers,
+            result_callbacks=result_callbacks,
             job_timeout=job_timeout,
             **kwargs,
         )
@@ -303,7 +313,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
             return await job.result()
         finally:
             if not job.done():
-                job._cancel("cancelled by the caller")
+                job.request_cancel("cancelled by the caller")
 
     async def submit(
         self,
@@ -311,6 +321,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         api_name: str | None = None,
         fn_index: int | None = None,
         headers: dict[str, str] | None = None,
+        result_callbacks: ResultCallback | Sequence[ResultCallback] | None = None,
         job_timeout: float | None = None,
         **kwargs: Any,
     ) -> AsyncJob:
@@ -320,24 +331,26 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         defaults.  Bad arguments raise here, before any request.  Local paths given to
         file parameters (or wrapped in ``handle_file``) are uploaded by a task of the
         client, then the job joins the queue.  ``job_timeout`` (or the client's) fails
-        the job with ``JobTimeoutError`` and cancels it on the server when it runs longer.
+        the job with ``JobTimeoutError`` and cancels it on the server when it runs longer
+        (its uploads and downloads included).  ``result_callbacks`` are called with the
+        value once the job succeeds, as the sync client's (in the event loop: they must not
+        block).
         """
         await self._checkpoint()
         self._check_open()
         prepared = prepare(self._conn, api_name, fn_index, args, kwargs)
-        job = AsyncJob(self, prepared.endpoint)
         extra: dict[str, Any] = {}
         if self._oauth_token is not None and prepared.endpoint.oauth_token:
             extra["oauth_token"] = self._oauth_token
         timeout = job_timeout if job_timeout is not None else self.job_timeout
         call_headers = _official.zero_gpu_headers(self.space_id, _official.call_headers(headers))
-        call = _Call(prepared.endpoint.fn_index, timeout, extra, call_headers)
+        call = Call(prepared.endpoint, prepared.data, extra, call_headers)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        job = AsyncJob(self, call, uploads=prepared.uploads, deadline=deadline)
         self._pending[job] = None
-        if prepared.uploads:
-            job._upload_scope = self._lib.cancel_scope()
-            self._shell.spawn(self._upload_then, prepared, job, call)
-        else:
-            self._launch(job, prepared.data, call)
+        for callback in callbacks_of(result_callbacks):
+            job.add_done_callback(on_success(callback))
+        job.start()
         return job
 
     def map(
@@ -393,24 +406,21 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         if self._closed or getattr(self, "_shell", None) is None or self._shell.stopped:
             raise LocalProtocolError("This client is closed; create a new one to submit jobs.")
 
-    def _launch(self, job: AsyncJob, data: list[Any], call: _Call) -> None:
-        if job._ended:  # cancelled while its files were uploading
-            return
-        if self._closed:  # the client closed while its files were uploading
-            job._finish(cancelled="the client was closed")
-            return
+    def _submit_call(
+        self, job: AsyncJob, call: Call, uploaded: dict[str, Any], timeout: float | None
+    ) -> int:
+        """Hand a job to the machine (its files uploaded); its id.  Raises what the
+        machine refuses with (``GradioClientError``)."""
+        protocol = self._conn.config.protocol
+        data = _files.substitute_uploads(call.data, uploaded, protocol) if uploaded else call.data
 
         def register(job_id: int) -> None:
-            job._id = job_id
             self._call_headers[job_id] = call.headers
             self._jobs[job_id] = job
 
-        try:
-            self._shell.submit(
-                register, call.fn_index, data, timeout=call.timeout, extra=call.extra
-            )
-        except GradioClientError as exc:
-            job._finish(error=exc)
+        return self._shell.submit(
+            register, call.endpoint.fn_index, data, timeout=timeout, extra=call.extra
+        )
 
     def _deliver(self, action: Action) -> None:
         job_id = getattr(action, "job", None)
@@ -418,46 +428,47 @@ class AsyncClient(ClientBase, _official.OfficialNames):
             return
         job = self._jobs.get(job_id)
         if job is not None:
-            job._on_action(action)
+            job.deliver(action)
 
     def _cancel_job(self, job_id: int) -> None:
-        self._shell.feed(self._machine.cancel, job_id, now=self._shell._now())
+        """Tell the machine (and so the server) to cancel a job it still runs."""
+        if not self._shell.stopped and self._machine.phase(job_id) is not Phase.DONE:
+            self._shell.feed(self._machine.cancel, job_id, now=self._shell._now())
 
-    def _forget(self, job: AsyncJob, *, server_may_run: bool = False) -> None:
+    def _forget(self, job: AsyncJob) -> None:
         self._pending.pop(job, None)
-        if job._id is None:
-            return
-        self._jobs.pop(job._id, None)
-        self._call_headers.pop(job._id, None)
-        if server_may_run and self._machine.phase(job._id) is not Phase.DONE:
-            # Ended here (an output could not be downloaded) while the machine still runs
-            # it: cancel it there, which tells the server.
-            self._cancel_job(job._id)
+        job_id = job.job_id
+        if job_id is not None:
+            self._jobs.pop(job_id, None)
+            self._call_headers.pop(job_id, None)
 
     def _end_all(self) -> None:
         """The client stopped: whatever did not end yet ends now, as cancelled."""
         for job in list(self._pending):
-            job._finish(cancelled="the client was closed")
+            job.close("the client was closed")
 
-    async def _download(self, data: list[Any]) -> list[Any]:
-        """Fetch every output file of ``data`` into the download folder (streamed)."""
+    async def _download(self, data: list[Any], deadline: float | None) -> list[Any]:
+        """Save every output file of ``data`` (streamed), none past ``deadline``."""
         protocol = self._conn.config.protocol
         refs = _files.output_files(data, protocol)
-        if not refs:
+        if not refs or self._download_dir is None or self._http is None:
             return data
-        assert self._download_dir is not None and self._http is not None
         local: dict[int, str] = {}
         for ref in refs:
             url, headers, sink = download_start(self._conn, ref, self._download_dir)
             try:
-                async with self._shell.requests, self._http.stream(
-                    "GET", url, headers=headers
-                ) as response:
-                    if response.status_code != 200:
-                        await response.aread()
-                        raise download_status_error(response)
-                    async for chunk in response.aiter_bytes():
-                        sink.write(chunk)
+                async with self._shell.requests:
+                    timeout = flow_timeout(self._http.timeout, _left(deadline))
+                    async with self._http.stream(
+                        "GET", url, headers=headers, timeout=timeout
+                    ) as response:
+                        if response.status_code != 200:
+                            await response.aread()
+                            raise download_status_error(response)
+                        async for chunk in response.aiter_bytes():
+                            sink.write(chunk)
+                            if deadline is not None and time.monotonic() >= deadline:
+                                raise JobTimeoutError(TIMEOUT_MESSAGE)
                 local[id(ref)] = sink.finish()
             except httpx.HTTPError as exc:
                 sink.abort()
@@ -468,32 +479,30 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         result: list[Any] = _files.replace_files(data, local, protocol)
         return result
 
-    async def _upload_then(self, prepared: Prepared, job: AsyncJob, call: _Call) -> None:
-        """Upload the call's local files (streamed from disk), then launch the job."""
-        assert job._upload_scope is not None and self._http is not None
-        protocol = self._conn.config.protocol
-        uploaded: dict[str, dict[str, Any]] = {}
-        with job._upload_scope:
-            for path in prepared.uploads:
-                try:
-                    size = _files.check_upload(path, self._conn.config.max_file_size)
-                    async with self._shell.requests:
-                        with open(path, "rb") as fh:
-                            response = await self._http.post(
-                                self._conn.api_root + "/upload",
-                                files={"files": (os.path.basename(path), fh)},
-                                headers=dict(self._conn.headers),
-                                timeout=httpx.Timeout(30.0, connect=10.0, write=None),
-                            )
-                    server_path = uploaded_path(path, response)
-                except GradioClientError as exc:
-                    job._finish(error=exc)
-                    return
-                except Exception as exc:  # httpx errors, the file unreadable...
-                    job._finish(error=upload_error(path, exc))
-                    return
-                uploaded[path] = _files.uploaded_ref(server_path, path, size, protocol)
-            self._launch(job, _files.substitute_uploads(prepared.data, uploaded, protocol), call)
+    async def _upload_file(self, path: str, deadline: float | None) -> Any:
+        """Upload one local file (streamed from disk), none past ``deadline``; the
+        reference the call's data gets instead of the path."""
+        assert self._http is not None
+        size = _files.check_upload(path, self._conn.config.max_file_size)
+        async with self._shell.requests:
+            # the wait for a request slot counts against the deadline too
+            timeout = flow_timeout(_UPLOAD_TIMEOUT, _left(deadline))
+            with open(path, "rb") as fh:
+                response = await self._http.post(
+                    self._conn.api_root + "/upload",
+                    files={"files": (os.path.basename(path), fh)},
+                    headers=dict(self._conn.headers),
+                    timeout=timeout,
+                )
+        server_path = uploaded_path(path, response)
+        return _files.uploaded_ref(server_path, path, size, self._conn.config.protocol)
+
+
+_UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0, write=None)  # bounded by job_timeout too
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def _library() -> str:
@@ -518,15 +527,6 @@ def _lib() -> type[TrioLib] | type[AsyncioLib]:
 
         return AsyncioLib
     raise RuntimeError(f"AsyncClient runs under asyncio or trio, not {name}")
-
-
-class _Call(msgspec.Struct, frozen=True):
-    """What ``submit`` decided about a call, kept until its uploads are done."""
-
-    fn_index: int
-    timeout: float | None
-    extra: dict[str, Any]
-    headers: dict[str, str]
 
 
 __all__ = ["AsyncClient", "AsyncJob", "OutputUpdate", "Update"]

@@ -10,30 +10,23 @@ and a client holds a handful of threads however many jobs it runs.
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
 import logging
 import os
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
 
 from . import _files, _official
+from ._async_job import ResultCallback, callbacks_of
 from .errors import CancelledError
-from .protocol.actions import (
-    Action,
-    EmitOutput,
-    EmitStatus,
-    JobCancelled,
-    JobFailed,
-    JobSucceeded,
-)
+from .protocol.actions import Action, EmitOutput, JobSucceeded
 from ._files import DEFAULT_TEMP_DIR as DEFAULT_TEMP_DIR  # the official module-level name
 from .protocol.api import Endpoint as Endpoint  # gradio: `from gradio_client.client import Endpoint`
-from .protocol.api import outputs_value
 from .protocol.connect import (
     DEFAULT_HUB,
     DEFAULT_LIMITS,
@@ -42,20 +35,30 @@ from .protocol.connect import (
     connect_flow,
     machine_config,
 )
-from .protocol.errors import GradioClientError, LocalProtocolError
+from .protocol.errors import GradioClientError, JobTimeoutError, LocalProtocolError
+from .protocol.job import (
+    TIMEOUT_MESSAGE,
+    CancelOnServer,
+    Download,
+    Effect,
+    Finish,
+    JobState,
+    Stamp,
+    Submit,
+    Upload,
+)
 from .protocol.machine import EVENT_ACK_TIMEOUT, QueueMachine
-from .protocol.status import OutputUpdate, Status, StatusUpdate
+from .protocol.status import OutputUpdate, StatusUpdate
 from .shells._common import (
     ClientBase,
     CredentialGuard,
-    Prepared,
     client_options,
     download_start,
     download_status_error,
+    flow_timeout,
     guard_cookies,
     http_kwargs,
     prepare,
-    stamp,
     transport_error,
     upload_error,
     uploaded_path,
@@ -65,7 +68,7 @@ from .shells.thread_shell import ThreadShell, run_flow
 if TYPE_CHECKING:
     from .batch import BatchRun
 
-ResultCallback = Callable[..., Any]
+_UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0, write=None)  # bounded by job_timeout too
 log = logging.getLogger("gradio_client")
 
 
@@ -76,68 +79,64 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
     ``status()`` is the latest ``StatusUpdate``; ``updates()`` every one so far;
     ``outputs()`` every intermediate output so far; iterating yields outputs as they come
     and stops when the job ends, whatever the outcome (as the official client's does: a
-    failed job's error is raised by ``result()``, not by the loop).
+    failed job's error is raised by ``result()``, not by the loop); ``watch()`` yields
+    every status and output in order.
+
+    Its state is a ``protocol.job.JobState``; this object only waits on a condition and
+    performs the state's effects (uploads and downloads on the client's pool threads).
     """
 
-    def __init__(self, client: Client, endpoint: Endpoint) -> None:
+    def __init__(
+        self, client: Client, call: _Call, *, uploads: Sequence[str] = (),
+        deadline: float | None = None,
+    ) -> None:
         super().__init__()
         self._client = client
-        self._endpoint = endpoint
-        self._id: int | None = None  # the machine's id once submitted
+        self._call = call
         self._cond = threading.Condition()
-        self._status = stamp(StatusUpdate(code=Status.STARTING))
-        self._terminal: StatusUpdate | None = None  # the machine's last status, kept for _finish
-        self._updates: list[StatusUpdate] = []
-        self._outputs: list[Any] = []
-        self._events: list[StatusUpdate | OutputUpdate] = []  # both, in arrival order
+        self._core = JobState(call.endpoint, uploads=uploads, deadline=deadline, at=_at())
         self._counter = 0
-        self._cancel_requested = False
-        self._ended = False
-        self._backlog: deque[Callable[[], None]] = deque()
-        self._io_running = False
-        self._cancel_reason = "cancelled"
 
     # ------------------------------------------------------------------ public API
 
     def status(self) -> StatusUpdate:
         with self._cond:
-            return self._status
+            return self._core.status
 
     def updates(self) -> list[StatusUpdate]:
         """Every status update received so far, in order (progress and logs included)."""
         with self._cond:
-            return list(self._updates)
+            return list(self._core.updates)
 
     def outputs(self) -> list[Any]:
         with self._cond:
-            return list(self._outputs)
+            return list(self._core.outputs)
 
     def result(self, timeout: float | None = None) -> Any:
         try:
             return super().result(timeout)
         except concurrent.futures.CancelledError:
-            raise CancelledError(f"The job was {self._cancel_reason}.") from None
+            raise CancelledError(f"The job was {self._core.cancel_reason}.") from None
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         try:
             return super().exception(timeout)
         except concurrent.futures.CancelledError:
-            return CancelledError(f"The job was {self._cancel_reason}.")
+            return CancelledError(f"The job was {self._core.cancel_reason}.")
 
     def running(self) -> bool:
         """True from ``submit()`` until the job ends (uploading, queued or processing), as
         the official client's job, whose future runs in its thread pool meanwhile."""
-        return not (self._ended or self.done())
+        return not (self._core.ended or self.done())
 
     def cancel(self) -> bool:
-        """Cancel the job, on the server too where it supports that.  False if it had ended."""
+        """Cancel the job, on the server too where it supports that.  False if it had ended.
+
+        A job still uploading its files ends at once; a queued one when the server answers."""
         with self._cond:
-            if self._ended or self.done():
+            if self._core.ended or self.done():
                 return False
-            self._cancel_requested = True
-            job_id = self._id
-        if job_id is not None:
-            self._client._shell.feed(self._client._machine.cancel, job_id, now=time.monotonic())
+        self._step(lambda state: state.cancel("cancelled by the caller", _at()))
         return True
 
     def watch(self) -> Iterator[StatusUpdate | OutputUpdate]:
@@ -148,13 +147,14 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         Never raises the job's error: look at the last status, or call ``result()``.
         """
         index = 0
+        events = self._core.events
         while True:
             with self._cond:
-                while index >= len(self._events) and not self._ended:
+                while index >= len(events) and not self._core.ended:
                     self._cond.wait()
-                batch = self._events[index:]
+                batch = events[index:]
                 index += len(batch)
-                finished = self._ended and index >= len(self._events)
+                finished = self._core.ended and index >= len(events)
             yield from batch
             if finished:
                 return
@@ -163,132 +163,127 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         return self
 
     def __next__(self) -> Any:
+        outputs = self._core.outputs
         with self._cond:
-            while self._counter >= len(self._outputs) and not self._ended:
+            while self._counter >= len(outputs) and not self._core.ended:
                 self._cond.wait()
-            if self._counter < len(self._outputs):
-                value = self._outputs[self._counter]
+            if self._counter < len(outputs):
+                value = outputs[self._counter]
                 self._counter += 1
                 return value
         # Ended: a failure or a cancel ends the loop too; result() raises it.
         raise StopIteration
 
-    # ------------------------------------------------------------------ delivery
+    # ------------------------------------------------------------------ the client's verbs
 
-    def _on_action(self, action: Action) -> None:
-        if isinstance(action, EmitStatus):
-            self._run_ordered(lambda: self._add_status(stamp(action.update)), io=False)
-        elif isinstance(action, EmitOutput):
-            io = self._client._needs_io(action.data)
-            self._run_ordered(lambda: self._add_output(action.data, io), io=io)
-        elif isinstance(action, JobSucceeded):
-            io = self._client._needs_io(action.data)
-            self._run_ordered(lambda: self._succeed(action.data, io), io=io)
-        elif isinstance(action, JobFailed):
-            self._run_ordered(lambda: self._finish(error=action.error), io=False)
-        elif isinstance(action, JobCancelled):
-            self._run_ordered(lambda: self._finish(cancelled=action.reason), io=False)
+    @property
+    def job_id(self) -> int | None:
+        """The queue machine's id of the job once submitted."""
+        return self._core.job_id
 
-    def _run_ordered(self, step: Callable[[], None], *, io: bool) -> None:
-        """Run steps in arrival order; ones that download files go to the pool."""
+    def start(self) -> None:
+        self._step(lambda state: state.start(_at()))
+
+    def deliver(self, action: Action) -> None:
+        """One of the machine's actions for this job (from the shell; never blocks)."""
+        needs_io = isinstance(action, (EmitOutput, JobSucceeded)) and self._client._needs_io(
+            action.data
+        )
+        self._step(lambda state: state.action(action, _at(), needs_io=needs_io))
+
+    def close(self, reason: str) -> None:
+        """End the job now as cancelled (the client closed)."""
+        self._step(lambda state: state.close(reason, _at()))
+
+    # ------------------------------------------------------------------ effects
+
+    def _step(self, input: Callable[[JobState], list[Effect]]) -> None:
+        """Feed the state under the lock, wake waiters, then perform its effects."""
         with self._cond:
-            if not io and not self._backlog and not self._io_running:
-                inline = True
-            else:
-                inline = False
-                self._backlog.append(step)
-                start = not self._io_running
-                self._io_running = True
-        if inline:
-            step()
-        elif start:
-            self._client._shell.submit_io(self._drain_backlog)
+            effects = input(self._core)
+            if effects:
+                self._cond.notify_all()
+        for effect in effects:
+            self._perform(effect)
 
-    def _drain_backlog(self) -> None:
-        while True:
-            with self._cond:
-                if not self._backlog:
-                    self._io_running = False
-                    return
-                step = self._backlog.popleft()
-            try:
-                step()
-            except Exception as exc:  # steps end the job themselves; never leave it hanging
-                log.exception("gradio_client: delivering to a job failed")
-                self._finish(error=exc, local=True)
-
-    def _add_status(self, update: StatusUpdate) -> None:
-        with self._cond:
-            if self._ended:
-                return
-            if update.code in (Status.FINISHED, Status.CANCELLED):
-                # shown by _finish, which may still fail the job (an output not downloaded)
-                self._terminal = update
-                return
-            self._status = update
-            self._updates.append(update)
-            self._events.append(update)
-            self._cond.notify_all()
-
-    def _add_output(self, data: list[Any], io: bool) -> None:
+    def _guarded(self, input: Callable[[JobState], list[Effect]]) -> None:
+        """``_step`` from a pool thread: a bug ends the job instead of leaving it hanging."""
         try:
-            value = self._client._finish_value(self._endpoint, data, io)
-        except Exception as exc:  # typed errors; a disk error saving a download is FileError
-            self._finish(error=exc, local=True)
-            return
-        with self._cond:
-            if self._ended:
-                return
-            self._outputs.append(value)
-            self._events.append(OutputUpdate(outputs=value))
-            self._cond.notify_all()
-
-    def _succeed(self, data: list[Any], io: bool) -> None:
-        try:
-            value = self._client._finish_value(self._endpoint, data, io)
+            self._step(input)
         except Exception as exc:
-            self._finish(error=exc, local=True)
-            return
-        self._finish(value=value, has_value=True)
+            log.exception("gradio_client: delivering to a job failed")
+            self._step(lambda state: state.fail(exc, _at()))
 
-    def _finish(
-        self,
-        *,
-        value: Any = None,
-        has_value: bool = False,
-        error: BaseException | None = None,
-        cancelled: str | None = None,
-        local: bool = False,
-    ) -> None:
-        """End the job, once.  ``local``: the failure is ours (an output could not be
-        downloaded), so the server may still be running the job: it is cancelled there."""
-        with self._cond:
-            if self._ended:
-                return
-            self._ended = True
-            if has_value and not self._outputs:
-                self._outputs.append(value)
-            if cancelled is not None:
-                self._cancel_reason = cancelled
-                code, success = Status.CANCELLED, False
+    def _perform(self, effect: Effect) -> None:
+        client = self._client
+        if isinstance(effect, Upload):
+            client._shell.submit_io(lambda: self._upload(effect.path))
+        elif isinstance(effect, Submit):
+            self._submit(effect.uploaded)
+        elif isinstance(effect, Download):
+            client._shell.submit_io(lambda: self._download(effect.data))
+        elif isinstance(effect, CancelOnServer):
+            client._cancel_on_server(effect.job)
+        elif isinstance(effect, Finish):
+            client._forget(self)
+            if effect.cancelled is not None:
+                super().cancel()
+            elif effect.error is not None:
+                self.set_exception(effect.error)
             else:
-                code, success = Status.FINISHED, error is None
-                if has_value:
-                    self._events.append(OutputUpdate(outputs=value, final=True))
-            final = self._terminal
-            if final is None or final.code is not code or final.success is not success:
-                final = stamp(StatusUpdate(code=code, success=success))
-            self._status = final
-            self._updates.append(final)  # the one terminal status, always the last
-            self._events.append(final)
-            self._cond.notify_all()
-        self._client._forget(self, server_may_run=local and error is not None)
-        if cancelled is not None:
-            super().cancel()
-        elif error is not None:
-            self.set_exception(error)
-        else:
-            self.set_result(value)
+                self.set_result(effect.value)
+        # Notify: done under the lock; AbortUpload: a blocking POST cannot be stopped,
+        # its result is ignored
+
+    def _submit(self, uploaded: dict[str, Any]) -> None:
+        client = self._client
+        if client._closed:  # closed while the files were uploading
+            self.close("the client was closed")
+            return
+        remaining = self._core.remaining(time.monotonic())
+        try:
+            job_id = client._submit_call(self, self._call, uploaded, remaining)
+        except GradioClientError as exc:
+            if client._closed:  # the machine refused: it closed meanwhile
+                self.close("the client was closed")
+            else:
+                self._step(lambda state: state.submit_failed(exc, _at()))
+            return
+        self._step(lambda state: state.bind(job_id))
+
+    def _upload(self, path: str) -> None:
+        deadline = self._core.deadline
+        try:
+            ref = self._client._upload_file(path, deadline)
+        except Exception as exc:
+            if self._client._closed:  # the client closed under it
+                self.close("the client was closed")
+                return
+            error = exc if isinstance(exc, GradioClientError) else upload_error(path, exc)
+            self._guarded(lambda state: state.upload_failed(error, _at()))
+            return
+        self._guarded(lambda state: state.upload_done(path, ref, _at()))
+
+    def _download(self, data: list[Any]) -> None:
+        try:
+            local = self._client._download(data, self._core.deadline)
+        except Exception as exc:  # typed errors; a disk error saving a download is FileError
+            self._guarded(lambda state: state.download_failed(exc, _at()))
+            return
+        self._guarded(lambda state: state.download_done(local, _at()))
+
+
+def _at() -> Stamp:
+    return Stamp(time.monotonic(), datetime.datetime.now())
+
+
+class _Call(NamedTuple):
+    """What ``submit`` decided about a call, kept until its uploads are done."""
+
+    endpoint: Endpoint
+    data: list[Any]
+    extra: dict[str, Any]
+    headers: dict[str, str]
 
 
 class Client(ClientBase, _official.OfficialNames):
@@ -436,52 +431,21 @@ class Client(ClientBase, _official.OfficialNames):
         server when it runs longer.
         """
         prepared = prepare(self._conn, api_name, fn_index, args, kwargs)
-        job = Job(self, prepared.endpoint)
-        with self._jobs_lock:
-            if self._closed:
-                raise LocalProtocolError("This client is closed; create a new one to submit jobs.")
-            self._pending[job] = None
-        for callback in _callbacks(result_callbacks):
-            job.add_done_callback(_result_callback(callback, self._shell.submit_io))
         extra = {}
         if self._oauth_token is not None and prepared.endpoint.oauth_token:
             extra["oauth_token"] = self._oauth_token
         timeout = job_timeout if job_timeout is not None else self.job_timeout
         call_headers = _official.zero_gpu_headers(self.space_id, _official.call_headers(headers))
-
-        def launch(data: list[Any]) -> None:
-            def register(job_id: int) -> None:
-                job._id = job_id
-                self._call_headers[job_id] = call_headers
-                with self._jobs_lock:
-                    self._jobs[job_id] = job
-
-            with job._cond:
-                if job._ended:
-                    return
-                if job._cancel_requested:
-                    job._finish(cancelled="cancelled by the caller")
-                    return
-            if self._closed:  # closed while the files were uploading
-                job._finish(cancelled="the client was closed")
-                return
-            try:
-                job_id = self._shell.submit(
-                    register, prepared.endpoint.fn_index, data, timeout=timeout, extra=extra
-                )
-            except GradioClientError as exc:
-                if self._closed:  # the machine refused: it closed meanwhile
-                    job._finish(cancelled="the client was closed")
-                else:
-                    job._finish(error=exc)
-                return
-            if job._cancel_requested:  # cancel() raced with the submit
-                self._shell.feed(self._machine.cancel, job_id, now=time.monotonic())
-
-        if prepared.uploads:
-            self._shell.submit_io(lambda: self._upload_then(prepared, job, launch))
-        else:
-            launch(prepared.data)
+        call = _Call(prepared.endpoint, prepared.data, extra, call_headers)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        job = Job(self, call, uploads=prepared.uploads, deadline=deadline)
+        with self._jobs_lock:
+            if self._closed:
+                raise LocalProtocolError("This client is closed; create a new one to submit jobs.")
+            self._pending[job] = None
+        for callback in callbacks_of(result_callbacks):
+            job.add_done_callback(_result_callback(callback, self._shell.submit_io))
+        job.start()
         return job
 
     def map(
@@ -525,7 +489,7 @@ class Client(ClientBase, _official.OfficialNames):
         with self._jobs_lock:
             pending = list(self._pending)
         for job in pending:
-            job._finish(cancelled="the client was closed")
+            job.close("the client was closed")
 
     def __enter__(self) -> Client:
         return self
@@ -571,44 +535,57 @@ class Client(ClientBase, _official.OfficialNames):
         with self._jobs_lock:
             job = self._jobs.get(job_id)
         if job is not None:
-            job._on_action(action)
+            job.deliver(action)
 
-    def _forget(self, job: Job, *, server_may_run: bool = False) -> None:
-        job_id = job._id
+    def _submit_call(
+        self, job: Job, call: _Call, uploaded: dict[str, Any], timeout: float | None
+    ) -> int:
+        """Hand a job to the machine (its files uploaded); its id.  Raises what the
+        machine refuses with (``GradioClientError``)."""
+        protocol = self._conn.config.protocol
+        data = _files.substitute_uploads(call.data, uploaded, protocol) if uploaded else call.data
+
+        def register(job_id: int) -> None:
+            self._call_headers[job_id] = call.headers
+            with self._jobs_lock:
+                self._jobs[job_id] = job
+
+        return self._shell.submit(
+            register, call.endpoint.fn_index, data, timeout=timeout, extra=call.extra
+        )
+
+    def _cancel_on_server(self, job_id: int) -> None:
+        if not self._closed:
+            self._shell.feed(self._machine.cancel, job_id, now=time.monotonic())
+
+    def _forget(self, job: Job) -> None:
+        job_id = job.job_id
         with self._jobs_lock:
             self._pending.pop(job, None)
             if job_id is not None:
                 self._jobs.pop(job_id, None)
-        if job_id is None:
-            return
-        self._call_headers.pop(job_id, None)
-        if server_may_run and not self._closed:
-            # Ended here (an output could not be downloaded) while the machine may still
-            # run it: cancelling it there tells the server (a no-op if it ended there too).
-            self._shell.feed(self._machine.cancel, job_id, now=time.monotonic())
+        if job_id is not None:
+            self._call_headers.pop(job_id, None)
 
-    def _finish_value(self, endpoint: Endpoint, data: list[Any], io: bool) -> Any:
-        """The caller's value of an output; ``io``: it has files to download first."""
-        if io:
-            data = self._download(data)
-        return outputs_value(endpoint, data)
-
-    def _download(self, data: list[Any]) -> list[Any]:
+    def _download(self, data: list[Any], deadline: float | None) -> list[Any]:
+        """Save every output file of ``data`` (streamed), none past ``deadline``."""
         protocol = self._conn.config.protocol
         refs = _files.output_files(data, protocol)
-        if not refs:
+        if not refs or self._download_dir is None:
             return data
-        assert self._download_dir is not None
         local: dict[int, str] = {}
         for ref in refs:
             url, headers, sink = download_start(self._conn, ref, self._download_dir)
+            timeout = flow_timeout(self._http.timeout, _left(deadline))
             try:
-                with self._http.stream("GET", url, headers=headers) as response:
+                with self._http.stream("GET", url, headers=headers, timeout=timeout) as response:
                     if response.status_code != 200:
                         response.read()
                         raise download_status_error(response)
                     for chunk in response.iter_bytes():
                         sink.write(chunk)
+                        if deadline is not None and time.monotonic() >= deadline:
+                            raise JobTimeoutError(TIMEOUT_MESSAGE)
                 local[id(ref)] = sink.finish()
             except httpx.HTTPError as exc:
                 sink.abort()
@@ -619,49 +596,23 @@ class Client(ClientBase, _official.OfficialNames):
         result: list[Any] = _files.replace_files(data, local, protocol)
         return result
 
-    def _upload_then(
-        self, prepared: Prepared, job: Job, launch: Callable[[list[Any]], None]
-    ) -> None:
-        """Upload the call's local files (streamed from disk), then launch the job."""
-        protocol = self._conn.config.protocol
-        uploaded: dict[str, dict[str, Any]] = {}
-        for path in prepared.uploads:
-            if job._cancel_requested or self._closed:
-                job._finish(
-                    cancelled="the client was closed" if self._closed else "cancelled by the caller"
-                )
-                return
-            try:
-                size = _files.check_upload(path, self._conn.config.max_file_size)
-                with open(path, "rb") as fh:
-                    response = self._http.post(
-                        self._conn.api_root + "/upload",
-                        files={"files": (os.path.basename(path), fh)},
-                        headers=dict(self._conn.headers),
-                        timeout=httpx.Timeout(30.0, connect=10.0, write=None),
-                    )
-                server_path = uploaded_path(path, response)
-            except GradioClientError as exc:
-                job._finish(error=exc)
-                return
-            except Exception as exc:  # httpx errors, the file unreadable, the client closed
-                if self._closed:
-                    job._finish(cancelled="the client was closed")
-                else:
-                    job._finish(error=upload_error(path, exc))
-                return
-            uploaded[path] = _files.uploaded_ref(server_path, path, size, protocol)
-        launch(_files.substitute_uploads(prepared.data, uploaded, protocol))
+    def _upload_file(self, path: str, deadline: float | None) -> Any:
+        """Upload one local file (streamed from disk), none past ``deadline``; the
+        reference the call's data gets instead of the path."""
+        size = _files.check_upload(path, self._conn.config.max_file_size)
+        with open(path, "rb") as fh:
+            response = self._http.post(
+                self._conn.api_root + "/upload",
+                files={"files": (os.path.basename(path), fh)},
+                headers=dict(self._conn.headers),
+                timeout=flow_timeout(_UPLOAD_TIMEOUT, _left(deadline)),
+            )
+        server_path = uploaded_path(path, response)
+        return _files.uploaded_ref(server_path, path, size, self._conn.config.protocol)
 
 
-def _callbacks(
-    callbacks: ResultCallback | Sequence[ResultCallback] | None,
-) -> list[ResultCallback]:
-    if callbacks is None:
-        return []
-    if callable(callbacks):
-        return [callbacks]
-    return list(callbacks)
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def _result_callback(

@@ -409,5 +409,6 @@ __all__ = [
     "Notify",
     "Stamp",
     "Submit",
+    "TIMEOUT_MESSAGE",
     "Upload",
 ]
