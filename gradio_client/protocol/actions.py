@@ -30,6 +30,10 @@ action                  the shell ...
 
 Every job receives exactly one of ``JobSucceeded``, ``JobFailed`` or ``JobCancelled``, and
 no action names it after that.
+
+Actions are tagged msgspec structs: ``msgspec.to_builtins(action)`` holds every field plus
+``"type"``, the class name (what a recorded session keeps; see ``gradio_client.testing``).
+New fields only ever come with defaults.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from .errors import GradioClientError
 from .status import StatusUpdate
 
 
-class Post(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Post(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     request_id: int
     path: str  # from the server root, prefix included: "/gradio_api/queue/join"
     body: bytes  # JSON
@@ -50,53 +54,53 @@ class Post(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     delay: float = 0.0
 
 
-class OpenStream(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class OpenStream(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     stream_id: int
     path: str
     delay: float = 0.0
     read_timeout: float | None = None
 
 
-class CloseStream(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class CloseStream(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     stream_id: int
 
 
-class OpenWebSocket(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class OpenWebSocket(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     stream_id: int
     path: str
 
 
-class SendWebSocket(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class SendWebSocket(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     stream_id: int
     text: str
 
 
-class EmitStatus(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class EmitStatus(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     job: int
     update: StatusUpdate
 
 
-class EmitOutput(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class EmitOutput(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     job: int
     data: list[Any]
 
 
-class JobSucceeded(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class JobSucceeded(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     job: int
     data: list[Any]
 
 
-class JobFailed(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class JobFailed(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     job: int
     error: GradioClientError
 
 
-class JobCancelled(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class JobCancelled(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     job: int
     reason: str
 
 
-class Notice(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class Notice(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag=True):
     message: str
     job: int | None = None
 

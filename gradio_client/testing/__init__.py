@@ -28,7 +28,11 @@ What is recorded (the format is described in ``tests/data/sessions/README.md``):
   client received them and how they ended (end of stream, client closed, broken);
 * every websocket (Gradio 3.x): the frames in both directions and who closed it;
 * the queue machine's inputs and the actions it answered with (``machines``), so the
-  protocol core can be replayed alone (:func:`replay_machine`).
+  protocol core can be replayed alone (:func:`replay_machine`).  The recorder is each
+  machine's observer (``QueueMachine(..., observer=...)``, through
+  ``protocol.machine.watch_machines``); actions are kept whole (:func:`encode_action`:
+  every field, tagged with its class), and a replay compares every field.  Sessions of
+  format 1 (positional, :func:`describe_action`) are still read.
 
 Each item carries a global sequence number.  A replay serves a stream's chunk (or a
 websocket frame) only once the client has made every request the recording shows before
@@ -43,7 +47,15 @@ and session hashes ``{session-1}``, ``{session-2}`` ... in order of creation.
 
 from __future__ import annotations
 
-from ._format import FORMAT, HOST, ROOT, SERVER_TMP, describe_action, replay_machine
+from ._format import (
+    FORMAT,
+    HOST,
+    ROOT,
+    SERVER_TMP,
+    describe_action,
+    encode_action,
+    replay_machine,
+)
 from ._replay_io import AsyncReplayTransport, ReplayTransport
 from .record import AsyncRecordingTransport, Recorder, RecordingTransport
 from .replay import Replay
@@ -60,5 +72,6 @@ __all__ = [
     "Replay",
     "ReplayTransport",
     "describe_action",
+    "encode_action",
     "replay_machine",
 ]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
@@ -29,9 +28,9 @@ from ..protocol.actions import (
     Post,
     SendWebSocket,
 )
-from ..protocol.machine import MachineConfig, QueueMachine
+from ..protocol.machine import MachineConfig, QueueMachine, watch_machines
 
-FORMAT = 1
+FORMAT = 2  # 2: machine logs keep typed actions (every field); 1 is still read
 ROOT = "http://gradio.invalid"  # the server's URL in a saved session
 HOST = "gradio.invalid"
 SERVER_TMP = "/srv/gradio-tmp"  # the server's temp dir in a saved session
@@ -172,24 +171,6 @@ def describe_action(action: Action, hide: Callable[[str], str] = lambda s: s) ->
     raise TypeError(f"unknown action {action!r}")
 
 
-_MACHINE_INPUTS = (
-    "start",
-    "submit",
-    "cancel",
-    "tick",
-    "reset_session",
-    "close",
-    "receive_response",
-    "receive_request_error",
-    "stream_opened",
-    "receive_stream_data",
-    "receive_stream_eof",
-    "receive_stream_error",
-    "receive_ws_message",
-    "ws_closed",
-)
-
-
 def _encode_arg(value: Any, hide: Callable[[str], str]) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return {"bytes": hide(_text(bytes(value)))}
@@ -217,72 +198,84 @@ def _decode_arg(value: Any) -> Any:
     return value
 
 
+def encode_action(action: Action, hide: Callable[[str], str] = lambda s: s) -> dict[str, Any]:
+    """An action as typed JSON data: every field, and ``"type"`` its class (format 2).
+
+    Bytes become text, an error ``{"error": class name, "message": str, ...its attributes}``
+    and every string goes through ``hide``."""
+    raw = msgspec.to_builtins(action, builtin_types=(bytes,), enc_hook=_encode_error)
+    encoded: dict[str, Any] = _hide_tree(raw, hide)
+    return encoded
+
+
+def _encode_error(value: Any) -> Any:
+    if isinstance(value, BaseException):
+        return {"error": type(value).__name__, "message": str(value), **vars(value)}
+    raise NotImplementedError(f"cannot record {type(value).__name__}")
+
+
+def _hide_tree(value: Any, hide: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return hide(value)
+    if isinstance(value, (bytes, bytearray)):
+        return hide(_text(bytes(value)))
+    if isinstance(value, dict):
+        return {k: _hide_tree(v, hide) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_hide_tree(v, hide) for v in value]
+    return value
+
+
 class _MachineLog:
-    def __init__(self, machine: QueueMachine, names: _Names, t0: float) -> None:
+    """One machine's inputs and answers, written by its observer (see ``QueueMachine``)."""
+
+    def __init__(self, machine: QueueMachine, names: _Names, t0: float,
+                 next_seq: Callable[[], int]) -> None:
         self.names = names
         self.t0 = t0
+        self.next_seq = next_seq
         self.config = msgspec.to_builtins(machine.config)
         self.session = names.name_session(machine.session_hash)
         self.entries: list[list[Any]] = []
+        self.lock = threading.Lock()
 
-    def add(self, seq: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
-            result: Any) -> None:
+    def observe(self, name: str, inputs: Mapping[str, Any], returned: Any) -> None:
+        """The machine's observer: ``[seq, method, [], inputs, (job,) actions]``."""
         hide = self.names.hide
         if name == "reset_session":
-            self.names.name_session(args[0])
-        call = dict(kwargs)
+            self.names.name_session(inputs["session_hash"])
+        call = dict(inputs)
         if "now" in call:
             call["now"] = round(call["now"] - self.t0, 6)
-        if name == "tick":
-            args = (round(args[0] - self.t0, 6),)
-        entry: list[Any] = [seq, name, _encode_arg(list(args), hide), _encode_arg(call, hide)]
-        actions = result
+        entry: list[Any] = [self.next_seq(), name, [], _encode_arg(call, hide)]
+        actions = returned
         if name == "submit":
-            job, actions = result
+            job, actions = returned
             entry.append(job)
-        entry.append([describe_action(a, hide) for a in actions])
-        self.entries.append(entry)
+        entry.append([encode_action(a, hide) for a in actions])
+        with self.lock:
+            self.entries.append(entry)
 
     def to_dict(self) -> dict[str, Any]:
         config = json.loads(self.names.hide(json.dumps(self.config)))
-        return {"config": config, "session": self.session, "log": self.entries}
+        with self.lock:
+            entries = list(self.entries)
+        return {"config": config, "session": self.session, "log": entries}
 
 
-_taps: list[Any] = []  # active Recorder / Replay objects that watch QueueMachine
-_taps_lock = threading.Lock()
-_originals: dict[str, Any] = {}
+_watch_lock = threading.Lock()
 
 
-def _install_tap(owner: Any) -> None:
-    with _taps_lock:
-        _taps.append(owner)
-        if len(_taps) > 1:
-            return
-        cls = QueueMachine
-        for name in ("__init__", *_MACHINE_INPUTS):
-            original = cls.__dict__[name]
-            _originals[name] = original
+def watch(factory: Callable[[QueueMachine], Any]) -> Callable[[], None]:
+    """``watch_machines`` under a lock (recorders and replays may start on any thread)."""
+    with _watch_lock:
+        unwatch = watch_machines(factory)
 
-            def wrapper(self: QueueMachine, *args: Any, __name: str = name,
-                        __orig: Any = original, **kwargs: Any) -> Any:
-                result = __orig(self, *args, **kwargs)
-                for tap in list(_taps):
-                    tap._machine_call(self, __name, args, kwargs, result)
-                return result
+    def stop() -> None:
+        with _watch_lock:
+            unwatch()
 
-            functools.update_wrapper(wrapper, original)
-            setattr(cls, name, wrapper)
-
-
-def _remove_tap(owner: Any) -> None:
-    with _taps_lock:
-        if owner in _taps:
-            _taps.remove(owner)
-        if _taps or not _originals:
-            return
-        for name, original in _originals.items():
-            setattr(QueueMachine, name, original)
-        _originals.clear()
+    return stop
 
 
 # ------------------------------------------------------------------------------ core replay
@@ -296,7 +289,7 @@ def replay_machine(machine: Mapping[str, Any]) -> tuple[list[str], list[list[Any
     with the recorded one.  Returns ``(differences, every action produced)``.
     """
     config = msgspec.convert(machine["config"], MachineConfig, strict=False)
-    core = QueueMachine(config, machine["session"])
+    core = QueueMachine(config, machine["session"], observer=_ignore)
     differences: list[str] = []
     produced: list[list[Any]] = []
     for entry in machine["log"]:
@@ -308,7 +301,10 @@ def replay_machine(machine: Mapping[str, Any]) -> tuple[list[str], list[list[Any
             job, result = result
             if job != entry[4]:
                 differences.append(f"seq {seq}: submit gave job {job}, recorded {entry[4]}")
-        got = [json.loads(json.dumps(describe_action(a))) for a in result]
+        if expected and isinstance(expected[0], list):  # format 1: positional, lossy
+            got = [json.loads(json.dumps(describe_action(a))) for a in result]
+        else:  # format 2: every field of every action
+            got = [json.loads(json.dumps(encode_action(a))) for a in result]
         produced.extend(got)
         if got != expected:
             differences.append(
@@ -316,5 +312,9 @@ def replay_machine(machine: Mapping[str, Any]) -> tuple[list[str], list[list[Any
                 f"  got      {json.dumps(got)[:1500]}\n  recorded {json.dumps(expected)[:1500]}"
             )
     return differences, produced
+
+
+def _ignore(name: str, inputs: Mapping[str, Any], returned: Any) -> None:
+    """The replayed machine's observer: one a recorder's watcher does not replace."""
 
 

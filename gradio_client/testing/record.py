@@ -7,13 +7,13 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import httpx
 
-from ..protocol.machine import QueueMachine
+from ..protocol.machine import Observer, QueueMachine
 from ..shells import _sync_ws
 from ._format import (
     _HEARTBEAT,
@@ -25,13 +25,12 @@ from ._format import (
     SERVER_TMP,
     _bytes,
     _error_name,
-    _install_tap,
     _is_event_stream,
     _MachineLog,
     _Names,
-    _remove_tap,
     _request_body,
     _text,
+    watch,
 )
 
 # ------------------------------------------------------------------------------ recording
@@ -59,22 +58,22 @@ class Recorder:
         self._seq = itertools.count()
         self.exchanges: list[dict[str, Any]] = []
         self.machines: list[_MachineLog] = []
-        self._machine_logs: dict[int, _MachineLog] = {}
         self._t0 = time.monotonic()
         self._netloc = _sync_ws.netloc_of(root)
         self._active = False
+        self._unwatch: Callable[[], None] = lambda: None
 
     # -- lifecycle
     def __enter__(self) -> Recorder:
         self._active = True
         _sync_ws.set_connect_hook(self._netloc, self._connect_ws)
-        _install_tap(self)
+        self._unwatch = watch(self._new_machine)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._active = False
         _sync_ws.set_connect_hook(self._netloc, None)
-        _remove_tap(self)
+        self._unwatch()
 
     def next_seq(self) -> int:
         return next(self._seq)
@@ -89,17 +88,12 @@ class Recorder:
         return self.names.name_session(session_hash)
 
     # -- the queue machine
-    def _machine_call(self, machine: QueueMachine, name: str, args: tuple[Any, ...],
-                      kwargs: dict[str, Any], result: Any) -> None:
-        if name == "__init__":
-            log = _MachineLog(machine, self.names, self._t0)
-            with self._lock:
-                self._machine_logs[id(machine)] = log
-                self.machines.append(log)
-            return
-        log_ = self._machine_logs.get(id(machine))
-        if log_ is not None:
-            log_.add(self.next_seq(), name, args, kwargs, result)
+    def _new_machine(self, machine: QueueMachine) -> Observer:
+        """Every machine created inside the recorder logs its inputs and answers."""
+        log = _MachineLog(machine, self.names, self._t0, self.next_seq)
+        with self._lock:
+            self.machines.append(log)
+        return log.observe
 
     # -- HTTP
     def _begin(self, request: httpx.Request, content: bytes) -> dict[str, Any]:

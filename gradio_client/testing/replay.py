@@ -14,18 +14,17 @@ from typing import Any, cast
 import httpx
 
 from ..protocol import errors as _errors
-from ..protocol.machine import QueueMachine
+from ..protocol.machine import Observer, QueueMachine
 from ..shells import _sync_ws
 from ._format import (
     _HEARTBEAT,
     ROOT,
     _body_key,
     _bytes,
-    _install_tap,
     _Names,
-    _remove_tap,
     _request_body,
     _text,
+    watch,
 )
 from ._replay_io import (
     AsyncReplayTransport,
@@ -67,6 +66,7 @@ class Replay:
         self._blobs = Path(blobs) if blobs is not None else None
         self._cond = threading.Condition()
         self._closed = False
+        self._unwatch: Callable[[], None] = lambda: None
         self._pending: dict[tuple[str, str, str], deque[dict[str, Any]]] = {}
         self._ws: list[dict[str, Any]] = []
         self._ws_owner: dict[int, _ReplayWebSocket] = {}
@@ -95,7 +95,7 @@ class Replay:
 
     def __enter__(self) -> Replay:
         _sync_ws.set_connect_hook(_sync_ws.netloc_of(ROOT), self._connect_ws)
-        _install_tap(self)
+        self._unwatch = watch(self._new_machine)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -106,7 +106,7 @@ class Replay:
             self._closed = True
             self._cond.notify_all()
         _sync_ws.set_connect_hook(_sync_ws.netloc_of(ROOT), None)
-        _remove_tap(self)
+        self._unwatch()
 
     def transport(self) -> ReplayTransport:
         return ReplayTransport(self)
@@ -136,13 +136,14 @@ class Replay:
     def _key(method: str, url: str, body: Any) -> tuple[str, str, str]:
         return (method, url, _body_key(body))
 
-    def _machine_call(self, machine: QueueMachine, name: str, args: tuple[Any, ...],
-                      kwargs: dict[str, Any], result: Any) -> None:
+    def _new_machine(self, machine: QueueMachine) -> Observer:
         # name sessions in creation order, as the recording did
-        if name == "__init__":
-            self.names.name_session(machine.session_hash)
-        elif name == "reset_session":
-            self.names.name_session(args[0])
+        self.names.name_session(machine.session_hash)
+        return self._machine_input
+
+    def _machine_input(self, name: str, inputs: Mapping[str, Any], returned: Any) -> None:
+        if name == "reset_session":
+            self.names.name_session(inputs["session_hash"])
 
     def match(self, request: httpx.Request, content: bytes) -> dict[str, Any] | None:
         url = self.names.hide(str(request.url))
