@@ -8,7 +8,7 @@ promises of ``promises.check_promises``.
 
 Every session runs at a scale (``promises.Scale.by``): every time constant (the clients'
 connect, job, read and stream-idle deadlines, the queue core's backoff, retry and grace
-delays, the server's paces and the faults' intervals) times ``GCX_HOSTILE_TIME`` (0.05),
+delays, the server's paces and the faults' intervals) times ``GCX_HOSTILE_TIME`` (0.1),
 every size (the caps, the bombs and huge bodies) times ``GCX_HOSTILE_SIZE`` (1/8); every
 bound the promises check is derived from the scaled constants (``Scale``), so a failure
 means the same broken promise it means at scale 1.  ``GCX_HOSTILE_JITTER`` (0.5 s) is the
@@ -44,7 +44,7 @@ MiB = 1024 * 1024
 EXAMPLES = int(os.environ.get("GCX_HOSTILE_EXAMPLES", "50"))
 SECONDS = float(os.environ.get("GCX_HOSTILE_SECONDS", "0")) or None
 COUNT_FILE = os.environ.get("GCX_HOSTILE_COUNT_FILE")  # the running record, for long runs
-TIME = float(os.environ.get("GCX_HOSTILE_TIME", "0.05"))
+TIME = float(os.environ.get("GCX_HOSTILE_TIME", "0.1"))
 SIZE = float(os.environ.get("GCX_HOSTILE_SIZE", "0.125"))
 JITTER = float(os.environ.get("GCX_HOSTILE_JITTER", "0.5"))
 #: the interpreter's churn per session (48 MiB at scale 1, where 64 MiB bodies are read):
