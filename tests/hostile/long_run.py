@@ -81,6 +81,8 @@ class Run:
             peak_rss_mib=max((r["peak_rss_mib"] for r in records), default=0.0),
             most_requests=max((r["most_requests"] for r in records), default=0),
             closest_to_time_bound=max((r.get("closest_to_time_bound", 0.0) for r in records), default=0.0),
+            lag_max=max((r.get("lag_max", 0.0) for r in records), default=0.0),
+            lag_mean=round(sum(r.get("lag_sum", 0.0) for r in records) / max(1, sum(r["clean"] for r in records)), 4),
             session_seconds_in_batches=round(sum(r["seconds"] for r in records)),
             time_scale=records[0]["time_scale"] if records else None,
             size_scale=records[0]["size_scale"] if records else None,
