@@ -6,6 +6,9 @@
     python3 tools/mutation.py report [--markdown]   per module: mutants, killed, survived, ...
     python3 tools/mutation.py survivors [MODULE]    each surviving mutant with its diff
     python3 tools/mutation.py show NAME             one mutant's diff
+    python3 tools/mutation.py check --tests T.py NAME...  apply each mutant by hand to a
+                                                    second clone and run tests T.py of the
+                                                    checkout on it: killed or survived
 
 Options of ``run``: ``--workdir DIR`` (default /tmp/gcx-mutation), ``--rev REV`` (default
 HEAD), ``--max-children N`` (default 2), ``--fresh`` (forget earlier results).
@@ -144,10 +147,10 @@ def run(args: argparse.Namespace) -> int:
     commit = _prepare(workdir, args.rev, args.fresh)
     (workdir / "setup.cfg").write_text(_setup_cfg(files))
     (workdir / "_mutation_hypothesis.py").write_text(PLUGIN)
+    (workdir / "mutation-commit.txt").write_text(commit + "\n")
     print(f"mutmut on {commit[:10]} in {workdir}: {' '.join(files)}", flush=True)
     cmd = ["nice", "-n", "19", str(exe), "run", "--max-children", str(args.max_children)]
     code = subprocess.run(cmd, cwd=workdir).returncode
-    (workdir / "mutation-commit.txt").write_text(commit + "\n")
     return code or report(args)
 
 
@@ -202,6 +205,62 @@ def show(args: argparse.Namespace) -> int:
     return subprocess.run([str(_mutmut()), "show", args.name], cwd=Path(args.workdir)).returncode
 
 
+# Prints the path of a mutant's file, a newline, and the file's text with the mutant applied
+# (what ``mutmut apply`` would write over the source, which we leave alone).
+_MUTATED_SOURCE = """
+import sys
+from mutmut.mutation import diff_apply as d
+name = sys.argv[1]
+path = d.find_mutant(name).path
+function = d.orig_function_and_class_names_from_key(name)[0].rpartition(".")[-1]
+module = d.read_orig_module(path)
+original = d.find_top_level_function_or_method(module, function)
+indexed = d.read_functions_from_index(name, path)
+mutant = indexed[1] if indexed is not None else d.read_mutant_function(d.read_mutants_module(path), name)
+mutant = mutant.with_changes(name=d.cst.Name(function))
+print(path)
+sys.stdout.write(module.deep_replace(original, mutant).code)
+"""
+
+
+def check(args: argparse.Namespace) -> int:
+    """Apply each mutant's diff to a clean clone (``WORKDIR-check``, same commit as the run)
+    and run the given test files of the checkout (committed or not) against it."""
+    workdir = Path(args.workdir)
+    checkdir = Path(str(workdir) + "-check")
+    commit = (workdir / "mutation-commit.txt").read_text().strip()
+    if not (checkdir / ".git").exists():
+        subprocess.run(["git", "clone", "-q", "--no-checkout", str(ROOT), str(checkdir)], check=True)
+    _git(checkdir, "fetch", "-q", str(ROOT), "HEAD")
+    _git(checkdir, "checkout", "-q", "--force", "--detach", commit)
+    for test in args.tests:
+        target = checkdir / test
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((ROOT / test).read_bytes())
+    python = str(VENV / "bin" / "python")
+    survived = 0
+    for name in args.names:
+        mutated = subprocess.run(
+            [python, "-c", _MUTATED_SOURCE, name], cwd=workdir, capture_output=True, text=True, check=True
+        ).stdout
+        path, _, source = mutated.partition("\n")
+        (checkdir / path).write_text(source)
+        try:
+            done = subprocess.run(
+                ["nice", "-n", "19", python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                 *args.tests], cwd=checkdir, capture_output=True, text=True,
+                env={**os.environ, "PYTHONPATH": str(checkdir)},
+            )
+        finally:
+            _git(checkdir, "checkout", "-q", "--force", commit, "--", "gradio_client")
+        verdict = "killed" if done.returncode == 1 else "survived" if done.returncode == 0 else (
+            f"error {done.returncode}: {done.stdout[-400:]}"
+        )
+        survived += done.returncode == 0
+        print(f"{name}: {verdict}", flush=True)
+    return 1 if survived else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", default=str(DEFAULT_WORKDIR))
@@ -221,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("show")
     p.add_argument("name")
     p.set_defaults(func=show)
+    p = sub.add_parser("check")
+    p.add_argument("--tests", action="append", required=True, help="a test file (repeat for more)")
+    p.add_argument("names", nargs="+")
+    p.set_defaults(func=check)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
