@@ -17,12 +17,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from . import _files, _official
-from ._async_job import ResultCallback, callbacks_of
+from ._async_job import Call, ResultCallback, callbacks_of
 from .errors import CancelledError
 from .protocol.actions import Action, EmitOutput, JobSucceeded
 from ._files import DEFAULT_TEMP_DIR as DEFAULT_TEMP_DIR  # the official module-level name
@@ -87,7 +87,7 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
     """
 
     def __init__(
-        self, client: Client, call: _Call, *, uploads: Sequence[str] = (),
+        self, client: Client, call: Call, *, uploads: Sequence[str] = (),
         deadline: float | None = None,
     ) -> None:
         super().__init__()
@@ -277,15 +277,6 @@ def _at() -> Stamp:
     return Stamp(time.monotonic(), datetime.datetime.now())
 
 
-class _Call(NamedTuple):
-    """What ``submit`` decided about a call, kept until its uploads are done."""
-
-    endpoint: Endpoint
-    data: list[Any]
-    extra: dict[str, Any]
-    headers: dict[str, str]
-
-
 class Client(ClientBase, _official.OfficialNames):
     """Call a Gradio app (a URL or a Hugging Face Space id) as an API, synchronously.
 
@@ -436,7 +427,7 @@ class Client(ClientBase, _official.OfficialNames):
             extra["oauth_token"] = self._oauth_token
         timeout = job_timeout if job_timeout is not None else self.job_timeout
         call_headers = _official.zero_gpu_headers(self.space_id, _official.call_headers(headers))
-        call = _Call(prepared.endpoint, prepared.data, extra, call_headers)
+        call = Call(prepared.endpoint, prepared.data, extra, call_headers)
         deadline = None if timeout is None else time.monotonic() + timeout
         job = Job(self, call, uploads=prepared.uploads, deadline=deadline)
         with self._jobs_lock:
@@ -538,7 +529,7 @@ class Client(ClientBase, _official.OfficialNames):
             job.deliver(action)
 
     def _submit_call(
-        self, job: Job, call: _Call, uploaded: dict[str, Any], timeout: float | None
+        self, job: Job, call: Call, uploaded: dict[str, Any], timeout: float | None
     ) -> int:
         """Hand a job to the machine (its files uploaded); its id.  Raises what the
         machine refuses with (``GradioClientError``)."""

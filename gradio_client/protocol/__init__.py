@@ -11,6 +11,7 @@ current time, and performs the actions it returns.  Modules:
 ``connect``   the connect flow (config, protocol, api prefix) as pure functions
 ``machine``   ``QueueMachine``: every job of one client, its streams, its statuses
 ``actions``   what the machine asks its shell to do
+``job``       ``JobState``: one job's uploads, downloads, cancels and deadline around the machine
 ``status``    ``Status``/``StatusUpdate``/``OutputUpdate`` values handed to users
 ``errors``    the core's error hierarchy
 """
