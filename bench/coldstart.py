@@ -17,9 +17,13 @@ process (wall time of the whole process, interpreter start included):
 Ours runs from this checkout (``bench-py3.11`` venv, the checkout on PYTHONPATH); the official
 2.7.2 from ``official-2.7.2`` (its own venv: nothing else installed) and from ``gradio-6.31.0``
 (the server's venv, where it is installed beside gradio).  Both venvs are made by
-``bench/run.py``'s helpers.  Prints medians, the median of the per-round ratios ours/official
-(the processes of one round run back to back, so drifting load cancels out) and the load
-average before and after.  The first round warms the bytecode caches and is not counted.
+``bench/run.py``'s helpers.  Prints per process the median wall time, the fastest and the
+median CPU time (user + system, which depends much less on other work than wall time does);
+then the median of the per-round ratios ours/official (the processes of one round run back
+to back, so drifting load cancels out), the ratio of the fastest runs and the CPU ratio; and
+the load average before and after.  The first round warms the bytecode caches and is not
+counted.  A process that fails (the official client was seen to crash at exit) is counted,
+reported and run again.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,17 +78,25 @@ def commands(ours: str, officials: dict[str, str], url: str) -> dict[str, list[s
     return cmds
 
 
-def run_once(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, dict[str, float]]:
+class Failed(Exception):
+    pass
+
+
+def run_once(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, dict[str, float]]:
+    """Wall and CPU (user + system) seconds of one process, and the phases it reported."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode != 0 or (cmd[-1] != "import gradio_client" and "hi" not in done.stdout):
-        raise SystemExit(f"[coldstart] {cmd[:3]} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        raise Failed(f"exit status {done.returncode}: {done.stderr.strip()[-300:]}")
     phases: dict[str, float] = {}
     for line in done.stderr.splitlines():
         if line.startswith("{"):
             phases = json.loads(line)
-    return wall, phases
+    return wall, cpu, phases
 
 
 def main() -> int:
@@ -111,6 +124,8 @@ def main() -> int:
            for label in ("ours", "official")}
     cmds = commands(ours, officials, url)
     samples: dict[str, list[float]] = {k: [] for k in cmds}
+    cpus: dict[str, list[float]] = {k: [] for k in cmds}
+    failures: dict[str, list[str]] = {}
     phases: dict[str, list[dict[str, float]]] = {k: [] for k in cmds}
     load_before = os.getloadavg()
     try:
@@ -119,9 +134,17 @@ def main() -> int:
             for rnd in range(args.rounds + 1):
                 order = names[rnd % len(names):] + names[:rnd % len(names)]
                 for name in order:
-                    wall, ph = run_once(cmds[name], env["ours" if name.startswith("ours") else "official"], cwd)
+                    for _attempt in range(3):  # a process that fails is counted, then run again
+                        try:
+                            wall, cpu, ph = run_once(cmds[name], env["ours" if name.startswith("ours") else "official"], cwd)
+                            break
+                        except Failed as exc:
+                            failures.setdefault(name, []).append(str(exc))
+                    else:
+                        raise SystemExit(f"[coldstart] {name} failed 3 times: {failures[name][-1]}")
                     if rnd:  # round 0 warms the bytecode caches
                         samples[name].append(wall)
+                        cpus[name].append(cpu)
                         if ph:
                             phases[name].append(ph)
                 print(f"[coldstart] round {rnd}/{args.rounds}", file=sys.stderr, flush=True)
@@ -135,20 +158,26 @@ def main() -> int:
 
     print(f"cold start, {args.rounds} rounds, load average before {load_before[0]:.2f} "
           f"{load_before[1]:.2f}, after {load_after[0]:.2f} {load_after[1]:.2f} ({os.cpu_count()} cores)")
-    print(f"{'process':28} {'median ms':>10} {'min ms':>8}   phases (median ms)")
+    print(f"{'process':28} {'wall ms':>8} {'min':>6} {'CPU ms':>7}   phases (median wall ms)")
     for name, xs in samples.items():
         ph = phases[name]
         detail = "  ".join(f"{k} {statistics.median(p[k] for p in ph) * 1000:.0f}" for k in ph[0]) if ph else ""
-        print(f"{name:28} {med(xs):10.0f} {min(xs) * 1000:8.0f}   {detail}")
+        print(f"{name:28} {med(xs):8.0f} {min(xs) * 1000:6.0f} {med(cpus[name]):7.0f}   {detail}")
     print()
     for label in officials:
         for ours_name, theirs in (("ours import", "import"), ("ours script", "script"), ("ours cli", "script")):
             ratios = [a / b for a, b in zip(samples[ours_name], samples[f"{label} {theirs}"])]
-            print(f"{ours_name:12} / {label} {theirs:7}: {statistics.median(ratios):.2f}x "
-                  f"(per-round ratios: min {min(ratios):.2f}, max {max(ratios):.2f})")
+            cpu_ratios = [a / b for a, b in zip(cpus[ours_name], cpus[f"{label} {theirs}"])]
+            fastest = min(samples[ours_name]) / min(samples[f"{label} {theirs}"])
+            print(f"{ours_name:12} / {label} {theirs:7}: wall {statistics.median(ratios):.2f}x "
+                  f"(per-round min {min(ratios):.2f}, max {max(ratios):.2f}; fastest/fastest {fastest:.2f}x), "
+                  f"CPU {statistics.median(cpu_ratios):.2f}x")
+    for name, errors in failures.items():
+        print(f"{name}: {len(errors)} failed process(es), run again; last: {errors[-1]}")
     if args.json:
         Path(args.json).write_text(json.dumps({"url": url, "load_before": load_before, "load_after": load_after,
-                                               "samples": samples, "phases": phases}, indent=1))
+                                               "samples": samples, "cpu": cpus, "phases": phases,
+                                               "failures": failures}, indent=1))
     return 0
 
 
