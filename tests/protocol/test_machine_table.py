@@ -230,6 +230,7 @@ def test_the_observer_sees_every_input_with_its_inputs_and_answer() -> None:
 
 def test_watch_machines_observes_machines_created_elsewhere_until_stopped() -> None:
     seen: list[str] = []
+    passes = watch_machines(lambda m: None)  # a watcher may let a machine go unobserved
     stop = watch_machines(lambda m: (lambda name, inputs, returned: seen.append(f"{m.session_hash}.{name}")))
     try:
         _run_one_job(QueueMachine(MachineConfig(protocol="sse_v3"), "W"))
@@ -237,6 +238,7 @@ def test_watch_machines_observes_machines_created_elsewhere_until_stopped() -> N
         QueueMachine(MachineConfig(protocol="sse_v3"), "X", observer=lambda n, i, r: explicit.append(n)).start()
     finally:
         stop()
+        passes()
     _run_one_job(QueueMachine(MachineConfig(protocol="sse_v3"), "Y"))
     assert seen == ["W.submit", "W.receive_response", "W.stream_opened", "W.receive_stream_data"]
     assert explicit == ["start"]

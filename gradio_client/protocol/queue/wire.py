@@ -29,6 +29,7 @@ they end with ``JobCancelled`` naming the cause.
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
@@ -123,14 +124,15 @@ class MachineConfig(msgspec.Struct, frozen=True, kw_only=True):
     event_ack_timeout: float | None = None
 
 
-class WireRules:
+class WireRules(abc.ABC):
     """How one family joins a job, cancels it on the server, and which streams it reads."""
 
     #: one multiplexed stream per session (and the session heartbeat); jobs have none
     session_stream = False
 
+    @abc.abstractmethod
     def join(self, m: _Core, job: _Job) -> None:
-        raise NotImplementedError
+        """Send what submits ``job`` (a request, or a stream or socket of its own)."""
 
     def cancel(self, m: _Core, job: _Job, event_id: str | None) -> None:
         """Ask the server to stop a job that ended early here (cancel or timeout)."""
