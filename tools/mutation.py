@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Mutation testing of the protocol core (gradio_client/protocol/) with mutmut.  Stdlib only.
 
-    python3 tools/mutation.py run sse diff          mutate these modules, run the pure tests
+    python3 tools/mutation.py run sse diff          mutate these modules, run their tests
     python3 tools/mutation.py run 'app/*'           a glob under gradio_client/protocol/
     python3 tools/mutation.py report [--markdown]   per module: mutants, killed, survived, ...
     python3 tools/mutation.py survivors [MODULE]    each surviving mutant with its diff
@@ -16,13 +16,16 @@ HEAD), ``--max-children N`` (default 2), ``--fresh`` (forget earlier results).
 What it does, so that a run can be repeated exactly:
 
 * mutmut never runs in the checkout: ``run`` makes (or updates) a git clone of the commit
-  ``--rev`` in the work folder (uncommitted changes are not part of it) and runs there.
+  ``--rev`` in ``WORKDIR/<module>`` (uncommitted changes are not part of it) and runs
+  there, one folder per module (mutmut ties its results to the test selection).
 * mutmut 3.8.1 lives in a virtualenv of its own, ``$GCX_CACHE/mut-py3.X`` (default
   ``~/.cache/gcx``), built on first use with the pins in ``MUT_REQUIREMENTS``.
 * Its configuration is written as ``setup.cfg`` into the clone (pyproject.toml has no
   ``[tool.mutmut]`` section, so mutmut reads setup.cfg): the mutated files are the modules
-  named on the command line; the tests are the pure ones, ``tests/protocol/`` and
-  ``tests/test_core_purity.py`` (no Gradio server, no network).
+  named on the command line; the tests are the module's own (``OWN_TESTS``, plus any
+  ``tests/protocol/test_mutants_<module>*.py``), or for a module without tests of its own
+  every pure test, ``tests/protocol/`` and ``tests/test_core_purity.py``.  No Gradio
+  server, no network.
 * Hypothesis runs with a fixed profile (``_mutation_hypothesis.py``, loaded as a pytest
   plugin): derandomized (the same examples on every run), no example database, 30
   examples per property unless a test asks for its own number, no deadline and no health
@@ -50,7 +53,19 @@ CACHE = Path(os.environ.get("GCX_CACHE", Path.home() / ".cache" / "gcx"))
 VENV = CACHE / f"mut-py{sys.version_info[0]}.{sys.version_info[1]}"
 DEFAULT_WORKDIR = Path("/tmp/gcx-mutation")
 CORE = "gradio_client/protocol"
-TESTS = ["tests/protocol", "tests/test_core_purity.py"]
+# The tests run against a module's mutants: its own tests (fast; every mutant runs its
+# tests, so the whole suite per mutant would take hours on a shared machine), including the
+# test_mutants_* files written for its survivors.  ``run --tests`` overrides.
+OWN_TESTS = {
+    "sse": ["tests/protocol/test_sse.py", "tests/protocol/test_sse_properties.py"],
+    "diff": ["tests/protocol/test_diff.py"],
+    "batch": ["tests/protocol/test_batch_scheduler.py"],
+    "connect": ["tests/protocol/test_connect.py"],
+    "pytypes": ["tests/protocol/test_pytypes.py"],
+    "app": ["tests/protocol/test_api.py", "tests/protocol/test_api_calls.py",
+            "tests/protocol/test_config_degrade.py"],
+}
+ALL_TESTS = ["tests/protocol", "tests/test_core_purity.py"]  # messages, status, errors, queue
 
 MUT_REQUIREMENTS = [
     "mutmut==3.8.1",
@@ -112,11 +127,24 @@ def _files(modules: list[str]) -> list[str]:
     return out
 
 
-def _setup_cfg(files: list[str]) -> str:
+def _tests(module: str) -> list[str]:
+    stem = module.removesuffix(".py").split("/")[0].rstrip("*")
+    own = OWN_TESTS.get(stem)
+    if own is None:
+        return ALL_TESTS
+    extra = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests" / "protocol").glob(f"test_mutants_{stem}*.py"))
+    return own + extra
+
+
+def _slug(module: str) -> str:
+    return module.removesuffix(".py").replace("/", "-").replace("*", "all")
+
+
+def _setup_cfg(files: list[str], tests: list[str]) -> str:
     lines = ["[mutmut]", "source_paths = gradio_client", "only_mutate ="]
     lines += [f"    {f}" for f in files]
     lines += ["also_copy =", "    _mutation_hypothesis.py", "pytest_add_cli_args_test_selection ="]
-    lines += [f"    {t}" for t in TESTS]
+    lines += [f"    {t}" for t in tests]
     lines += ["pytest_add_cli_args ="]
     lines += [f"    {a}" for a in ["-p", "no:cacheprovider", "-p", "_mutation_hypothesis"]]
     return "\n".join(lines) + "\n"
@@ -141,27 +169,44 @@ def _prepare(workdir: Path, rev: str, fresh: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    files = _files(args.modules)
+    """Each module in a clone of its own (``WORKDIR/<module>``): mutmut's results are tied
+    to its test selection, which differs per module."""
     exe = _mutmut()
-    workdir = Path(args.workdir)
-    commit = _prepare(workdir, args.rev, args.fresh)
-    (workdir / "setup.cfg").write_text(_setup_cfg(files))
-    (workdir / "_mutation_hypothesis.py").write_text(PLUGIN)
-    (workdir / "mutation-commit.txt").write_text(commit + "\n")
-    print(f"mutmut on {commit[:10]} in {workdir}: {' '.join(files)}", flush=True)
-    cmd = ["nice", "-n", "19", str(exe), "run", "--max-children", str(args.max_children)]
-    code = subprocess.run(cmd, cwd=workdir).returncode
+    code = 0
+    for module in args.modules:
+        files = _files([module])
+        tests = args.tests or _tests(module)
+        workdir = Path(args.workdir) / _slug(module)
+        commit = _prepare(workdir, args.rev, args.fresh)
+        (workdir / "setup.cfg").write_text(_setup_cfg(files, tests))
+        (workdir / "_mutation_hypothesis.py").write_text(PLUGIN)
+        (workdir / "mutation-commit.txt").write_text(commit + "\n")
+        print(f"mutmut on {commit[:10]} in {workdir}: {' '.join(files)}; tests {' '.join(tests)}", flush=True)
+        cmd = ["nice", "-n", "19", str(exe), "run", "--max-children", str(args.max_children)]
+        code = code or subprocess.run(cmd, cwd=workdir, check=False).returncode
     return code or report(args)
 
 
-def _results(workdir: Path) -> dict[str, dict[str, str]]:
-    """Per mutated file: mutant name -> status, from mutmut's .meta files."""
+def _results(base: Path) -> dict[str, dict[str, str]]:
+    """Per mutated file: mutant name -> status, from mutmut's .meta files of every module's
+    work folder."""
     out: dict[str, dict[str, str]] = {}
-    for meta in sorted((workdir / "mutants" / CORE).rglob("*.py.meta")):
-        codes = json.loads(meta.read_text())["exit_code_by_key"]
-        module = str(meta.relative_to(workdir / "mutants" / CORE)).removesuffix(".py.meta")
-        out[module] = {k: STATUS_BY_CODE.get(v, "other") for k, v in codes.items()}
+    for workdir in sorted(p for p in base.iterdir() if (p / "mutants").is_dir()):
+        core = workdir / "mutants" / CORE
+        for meta in sorted(core.rglob("*.py.meta")):
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            module = str(meta.relative_to(core)).removesuffix(".py.meta")
+            out[module] = {k: STATUS_BY_CODE.get(v, "other") for k, v in codes.items()}
     return out
+
+
+def _workdir_of(base: Path, name: str) -> Path:
+    """The work folder that holds mutant ``name`` (gradio_client.protocol.sse.x_feed__mutmut_1)."""
+    module = name.removeprefix(CORE.replace("/", ".") + ".").split(".x")[0].split(".")
+    for slug in ("-".join(module), module[0] + "-all", module[0]):
+        if (base / slug / "mutants").exists():
+            return base / slug
+    raise SystemExit(f"no work folder in {base} holds {name}")
 
 
 def report(args: argparse.Namespace) -> int:
@@ -170,9 +215,8 @@ def report(args: argparse.Namespace) -> int:
     if not results:
         print(f"no results in {workdir}/mutants", file=sys.stderr)
         return 1
-    commit_file = workdir / "mutation-commit.txt"
-    commit = commit_file.read_text().strip()[:10] if commit_file.exists() else "?"
-    print(f"results in {workdir} (commit {commit})")
+    commits = {p.read_text().strip()[:10] for p in workdir.glob("*/mutation-commit.txt")}
+    print(f"results in {workdir} (commits {', '.join(sorted(commits))})")
     rows = []
     for module, statuses in results.items():
         count = Counter(s if s in COLUMNS else "other" for s in statuses.values())
@@ -197,12 +241,13 @@ def survivors(args: argparse.Namespace) -> int:
         for name, status in statuses.items():
             if status in ("survived", "timeout", "no tests"):
                 print(f"## {name}: {status}", flush=True)
-                subprocess.run([str(_mutmut()), "show", name], cwd=workdir)
+                subprocess.run([str(_mutmut()), "show", name], cwd=_workdir_of(workdir, name), check=False)
     return 0
 
 
 def show(args: argparse.Namespace) -> int:
-    return subprocess.run([str(_mutmut()), "show", args.name], cwd=Path(args.workdir)).returncode
+    workdir = _workdir_of(Path(args.workdir), args.name)
+    return subprocess.run([str(_mutmut()), "show", args.name], cwd=workdir, check=False).returncode
 
 
 # Prints the path of a mutant's file, a newline, and the file's text with the mutant applied
@@ -226,7 +271,7 @@ sys.stdout.write(module.deep_replace(original, mutant).code)
 def check(args: argparse.Namespace) -> int:
     """Apply each mutant's diff to a clean clone (``WORKDIR-check``, same commit as the run)
     and run the given test files of the checkout (committed or not) against it."""
-    workdir = Path(args.workdir)
+    workdir = _workdir_of(Path(args.workdir), args.names[0])
     checkdir = Path(str(workdir) + "-check")
     commit = (workdir / "mutation-commit.txt").read_text().strip()
     if not (checkdir / ".git").exists():
@@ -249,7 +294,7 @@ def check(args: argparse.Namespace) -> int:
             done = subprocess.run(
                 ["nice", "-n", "19", python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
                  *args.tests], cwd=checkdir, capture_output=True, text=True,
-                env={**os.environ, "PYTHONPATH": str(checkdir)},
+                env={**os.environ, "PYTHONPATH": str(checkdir)}, check=False,
             )
         finally:
             _git(checkdir, "checkout", "-q", "--force", commit, "--", "gradio_client")
@@ -270,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rev", default="HEAD")
     p.add_argument("--max-children", type=int, default=2)
     p.add_argument("--fresh", action="store_true")
+    p.add_argument("--tests", action="append", help="a test path instead of the module's own (repeatable)")
     p.set_defaults(func=run)
     p = sub.add_parser("report")
     p.add_argument("--markdown", action="store_true")
