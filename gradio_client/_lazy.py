@@ -32,11 +32,14 @@ class _Deferred:
         self._deferred_name = name
 
     def __getattr__(self, attr: str) -> Any:
-        name = self.__dict__["_deferred_name"]
-        modules: dict[str, object] = sys.modules  # type: ignore[assignment]
-        if modules.get(name) is self:  # touched while still installed: import it now
-            del sys.modules[name]
-        return getattr(importlib.import_module(name), attr)
+        module = self.__dict__.get("_deferred_module")
+        if module is None:
+            name = self.__dict__["_deferred_name"]
+            modules: dict[str, object] = sys.modules  # type: ignore[assignment]
+            if modules.get(name) is self:  # touched while still installed: import it now
+                del sys.modules[name]
+            module = self.__dict__["_deferred_module"] = importlib.import_module(name)
+        return getattr(module, attr)  # read each time: the module's current value
 
     def __repr__(self) -> str:
         return f"<deferred module {self._deferred_name!r}>"
