@@ -202,7 +202,8 @@ def encode_action(action: Action, hide: Callable[[str], str] = lambda s: s) -> d
     """An action as typed JSON data: every field, and ``"type"`` its class (format 2).
 
     Bytes become text, an error ``{"error": class name, "message": str, ...its attributes}``
-    and every string goes through ``hide``."""
+    and every string goes through ``hide``; a field that is None is left out (the schema
+    says it is None: a field that changes to or from None is still a difference)."""
     raw = msgspec.to_builtins(action, builtin_types=(bytes,), enc_hook=_encode_error)
     encoded: dict[str, Any] = _hide_tree(raw, hide)
     return encoded
@@ -220,7 +221,7 @@ def _hide_tree(value: Any, hide: Callable[[str], str]) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return hide(_text(bytes(value)))
     if isinstance(value, dict):
-        return {k: _hide_tree(v, hide) for k, v in value.items()}
+        return {k: _hide_tree(v, hide) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):
         return [_hide_tree(v, hide) for v in value]
     return value
