@@ -9,15 +9,12 @@ cancel is fed to the machine.  A thousand jobs cost a thousand small objects.
 
 from __future__ import annotations
 
-import datetime
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
 
+from ._job import Call, JobBase, ResultCallback, call_with, now
 from .errors import CancelledError
-from .protocol.actions import Action, EmitOutput, JobSucceeded
-from .protocol.api import Endpoint
 from .protocol.errors import GradioClientError
 from .protocol.job import (
     AbortUpload,
@@ -27,7 +24,6 @@ from .protocol.job import (
     Finish,
     JobState,
     Notify,
-    Stamp,
     Submit,
     Upload,
 )
@@ -43,16 +39,7 @@ log = logging.getLogger("gradio_client")
 Update = Union[StatusUpdate, OutputUpdate]
 
 
-class Call(NamedTuple):
-    """What ``submit`` decided about a call, kept until its files are uploaded."""
-
-    endpoint: Endpoint
-    data: list[Any]
-    extra: dict[str, Any]
-    headers: dict[str, str]
-
-
-class AsyncJob:
+class AsyncJob(JobBase):
     """A submitted call.
 
     * ``await job.result(timeout=None)``: the final value (for generators, the last one);
@@ -74,6 +61,8 @@ class AsyncJob:
     * ``await job.cancel()``: cancel it, on the server too where it supports that.
     """
 
+    _client: AsyncClient
+
     def __init__(
         self, client: AsyncClient, call: Call, *, uploads: Sequence[str] = (),
         deadline: float | None = None,
@@ -81,24 +70,13 @@ class AsyncJob:
         self._client = client
         self._call = call
         self._lib = client._lib
-        self._core = JobState(call.endpoint, uploads=uploads, deadline=deadline, at=_at())
+        self._core = JobState(call.endpoint, uploads=uploads, deadline=deadline, at=now())
         self._changed = self._lib.event()  # replaced each time it is set
         self._done = self._lib.event()
         self._upload_scope: Any = None  # the cancel scope of the upload in flight
         self._callbacks: list[Callable[[AsyncJob], None]] = []
 
     # ------------------------------------------------------------------ public API
-
-    def status(self) -> StatusUpdate:
-        return self._core.status
-
-    def updates(self) -> list[StatusUpdate]:
-        """Every status update received so far, in order (progress and logs included)."""
-        return list(self._core.updates)
-
-    def outputs(self) -> list[Any]:
-        """Every output so far (for a job that is not a generator: its final value)."""
-        return list(self._core.outputs)
 
     def done(self) -> bool:
         return self._core.ended
@@ -155,38 +133,19 @@ class AsyncJob:
 
     # ------------------------------------------------------------------ the client's verbs
 
-    @property
-    def job_id(self) -> int | None:
-        """The queue machine's id of the job once submitted."""
-        return self._core.job_id
-
-    def start(self) -> None:
-        self._step(self._core.start(_at()))
-
-    def deliver(self, action: Action) -> None:
-        """One of the machine's actions for this job (from the shell; never awaits)."""
-        needs_io = isinstance(action, (EmitOutput, JobSucceeded)) and self._client._needs_io(
-            action.data
-        )
-        self._step(self._core.action(action, _at(), needs_io=needs_io))
-
     def request_cancel(self, reason: str) -> bool:
         """Cancel without waiting; False if the job ended or a cancel was requested."""
         if self._core.ended or self._core.cancel_requested:
             return False
-        self._step(self._core.cancel(reason, _at()))
+        self._step(lambda state: state.cancel(reason, now()))
         return True
-
-    def close(self, reason: str) -> None:
-        """End the job now as cancelled (the client closed or stopped)."""
-        self._step(self._core.close(reason, _at()))
 
     # ------------------------------------------------------------------ effects
 
-    def _step(self, effects: list[Effect]) -> None:
-        """Perform what the state asks, in order; never awaits."""
+    def _step(self, input: Callable[[JobState], list[Effect]]) -> None:
+        """Feed the state one input and perform what it asks, in order; never awaits."""
         client = self._client
-        for effect in effects:
+        for effect in input(self._core):
             if isinstance(effect, Notify):
                 self._changed.set()
                 self._changed = self._lib.event()
@@ -204,19 +163,6 @@ class AsyncJob:
             elif isinstance(effect, Finish):
                 self._finished()
 
-    def _submit(self, uploaded: dict[str, Any]) -> None:
-        client = self._client
-        if client._closed:  # the client closed while the files were uploading
-            self.close("the client was closed")
-            return
-        remaining = self._core.remaining(time.monotonic())
-        try:
-            job_id = client._submit_call(self, self._call, uploaded, remaining)
-        except GradioClientError as exc:
-            self._step(self._core.submit_failed(exc, _at()))
-            return
-        self._step(self._core.bind(job_id))
-
     async def _upload(self, path: str) -> None:
         if self._core.ended:  # cancelled before this task began
             return
@@ -226,11 +172,11 @@ class AsyncJob:
                 ref = await self._client._upload_file(path, self._core.deadline)
             except Exception as exc:  # typed errors, httpx errors, the file unreadable
                 error = exc if isinstance(exc, GradioClientError) else upload_error(path, exc)
-                self._step(self._core.upload_failed(error, _at()))
+                self._step(lambda state: state.upload_failed(error, now()))
                 return
             finally:
                 self._upload_scope = None
-            self._step(self._core.upload_done(path, ref, _at()))
+            self._step(lambda state: state.upload_done(path, ref, now()))
 
     async def _download(self, data: list[Any]) -> None:
         if self._core.ended:
@@ -238,9 +184,10 @@ class AsyncJob:
         try:
             local = await self._client._download(data, self._core.deadline)
         except Exception as exc:  # typed errors, and OSError from the disk: the job ends
-            self._step(self._core.download_failed(exc, _at()))
+            error = exc
+            self._step(lambda state: state.download_failed(error, now()))
             return
-        self._step(self._core.download_done(local, _at()))
+        self._step(lambda state: state.download_done(local, now()))
 
     def _finished(self) -> None:
         self._done.set()
@@ -253,20 +200,6 @@ class AsyncJob:
                 log.exception("gradio_client: a done callback of %r raised", self)
 
 
-ResultCallback = Callable[..., Any]
-
-
-def callbacks_of(
-    callbacks: ResultCallback | Sequence[ResultCallback] | None,
-) -> list[ResultCallback]:
-    """``result_callbacks`` as a list (one callable, a sequence, or None)."""
-    if callbacks is None:
-        return []
-    if callable(callbacks):
-        return [callbacks]
-    return list(callbacks)
-
-
 def on_success(callback: ResultCallback) -> Callable[[AsyncJob], None]:
     """A done callback that calls ``callback`` with the value of a job that succeeded (a
     tuple value spread over the arguments), as the official ``result_callbacks``."""
@@ -274,17 +207,9 @@ def on_success(callback: ResultCallback) -> Callable[[AsyncJob], None]:
     def done(job: AsyncJob) -> None:
         core = job._core
         if core.error is None and core.cancel_reason is None:
-            value = core.value
-            if isinstance(value, tuple):
-                callback(*value)
-            else:
-                callback(value)
+            call_with(callback, core.value)
 
     return done
-
-
-def _at() -> Stamp:
-    return Stamp(time.monotonic(), datetime.datetime.now())
 
 
 class _Follow(Generic[T]):
@@ -314,4 +239,4 @@ class _Follow(Generic[T]):
         raise StopAsyncIteration
 
 
-__all__ = ["AsyncJob", "OutputUpdate", "ResultCallback", "Update"]
+__all__ = ["AsyncJob", "OutputUpdate", "Update", "on_success"]

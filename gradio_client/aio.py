@@ -49,15 +49,8 @@ import httpx
 import sniffio
 
 from . import _files, _official
-from ._async_job import (
-    AsyncJob,
-    Call,
-    OutputUpdate,
-    ResultCallback,
-    Update,
-    callbacks_of,
-    on_success,
-)
+from ._async_job import AsyncJob, OutputUpdate, Update, on_success
+from ._job import Call, ResultCallback, callbacks_of
 from .protocol.actions import Action
 from .protocol.connect import (
     DEFAULT_HUB,

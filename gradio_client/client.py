@@ -10,7 +10,6 @@ and a client holds a handful of threads however many jobs it runs.
 from __future__ import annotations
 
 import concurrent.futures
-import datetime
 import logging
 import os
 import threading
@@ -22,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from . import _files, _official
-from ._async_job import Call, ResultCallback, callbacks_of
+from ._job import Call, JobBase, ResultCallback, call_with, callbacks_of, now
 from .errors import CancelledError
-from .protocol.actions import Action, EmitOutput, JobSucceeded
+from .protocol.actions import Action
 from ._files import DEFAULT_TEMP_DIR as DEFAULT_TEMP_DIR  # the official module-level name
 from .protocol.api import Endpoint as Endpoint  # gradio: `from gradio_client.client import Endpoint`
 from .protocol.connect import (
@@ -43,7 +42,6 @@ from .protocol.job import (
     Effect,
     Finish,
     JobState,
-    Stamp,
     Submit,
     Upload,
 )
@@ -72,7 +70,7 @@ _UPLOAD_TIMEOUT = httpx.Timeout(30.0, connect=10.0, write=None)  # bounded by jo
 log = logging.getLogger("gradio_client")
 
 
-class Job(concurrent.futures.Future):  # type: ignore[type-arg]
+class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
     """A submitted call.  A ``concurrent.futures.Future`` of its final value.
 
     ``result(timeout)`` waits for the final value (for generators, the last one);
@@ -86,6 +84,8 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
     performs the state's effects (uploads and downloads on the client's pool threads).
     """
 
+    _client: Client
+
     def __init__(
         self, client: Client, call: Call, *, uploads: Sequence[str] = (),
         deadline: float | None = None,
@@ -94,23 +94,10 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         self._client = client
         self._call = call
         self._cond = threading.Condition()
-        self._core = JobState(call.endpoint, uploads=uploads, deadline=deadline, at=_at())
+        self._core = JobState(call.endpoint, uploads=uploads, deadline=deadline, at=now())
         self._counter = 0
 
     # ------------------------------------------------------------------ public API
-
-    def status(self) -> StatusUpdate:
-        with self._cond:
-            return self._core.status
-
-    def updates(self) -> list[StatusUpdate]:
-        """Every status update received so far, in order (progress and logs included)."""
-        with self._cond:
-            return list(self._core.updates)
-
-    def outputs(self) -> list[Any]:
-        with self._cond:
-            return list(self._core.outputs)
 
     def result(self, timeout: float | None = None) -> Any:
         try:
@@ -136,7 +123,7 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         with self._cond:
             if self._core.ended or self.done():
                 return False
-        self._step(lambda state: state.cancel("cancelled by the caller", _at()))
+        self._step(lambda state: state.cancel("cancelled by the caller", now()))
         return True
 
     def watch(self) -> Iterator[StatusUpdate | OutputUpdate]:
@@ -174,27 +161,6 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         # Ended: a failure or a cancel ends the loop too; result() raises it.
         raise StopIteration
 
-    # ------------------------------------------------------------------ the client's verbs
-
-    @property
-    def job_id(self) -> int | None:
-        """The queue machine's id of the job once submitted."""
-        return self._core.job_id
-
-    def start(self) -> None:
-        self._step(lambda state: state.start(_at()))
-
-    def deliver(self, action: Action) -> None:
-        """One of the machine's actions for this job (from the shell; never blocks)."""
-        needs_io = isinstance(action, (EmitOutput, JobSucceeded)) and self._client._needs_io(
-            action.data
-        )
-        self._step(lambda state: state.action(action, _at(), needs_io=needs_io))
-
-    def close(self, reason: str) -> None:
-        """End the job now as cancelled (the client closed)."""
-        self._step(lambda state: state.close(reason, _at()))
-
     # ------------------------------------------------------------------ effects
 
     def _step(self, input: Callable[[JobState], list[Effect]]) -> None:
@@ -212,7 +178,8 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
             self._step(input)
         except Exception as exc:
             log.exception("gradio_client: delivering to a job failed")
-            self._step(lambda state: state.fail(exc, _at()))
+            bug = exc  # ``exc`` is unbound after the block; the lambda runs inside it anyway
+            self._step(lambda state: state.fail(bug, now()))
 
     def _perform(self, effect: Effect) -> None:
         client = self._client
@@ -235,22 +202,6 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
         # Notify: done under the lock; AbortUpload: a blocking POST cannot be stopped,
         # its result is ignored
 
-    def _submit(self, uploaded: dict[str, Any]) -> None:
-        client = self._client
-        if client._closed:  # closed while the files were uploading
-            self.close("the client was closed")
-            return
-        remaining = self._core.remaining(time.monotonic())
-        try:
-            job_id = client._submit_call(self, self._call, uploaded, remaining)
-        except GradioClientError as exc:
-            if client._closed:  # the machine refused: it closed meanwhile
-                self.close("the client was closed")
-            else:
-                self._step(lambda state: state.submit_failed(exc, _at()))
-            return
-        self._step(lambda state: state.bind(job_id))
-
     def _upload(self, path: str) -> None:
         deadline = self._core.deadline
         try:
@@ -260,21 +211,18 @@ class Job(concurrent.futures.Future):  # type: ignore[type-arg]
                 self.close("the client was closed")
                 return
             error = exc if isinstance(exc, GradioClientError) else upload_error(path, exc)
-            self._guarded(lambda state: state.upload_failed(error, _at()))
+            self._guarded(lambda state: state.upload_failed(error, now()))
             return
-        self._guarded(lambda state: state.upload_done(path, ref, _at()))
+        self._guarded(lambda state: state.upload_done(path, ref, now()))
 
     def _download(self, data: list[Any]) -> None:
         try:
             local = self._client._download(data, self._core.deadline)
         except Exception as exc:  # typed errors; a disk error saving a download is FileError
-            self._guarded(lambda state: state.download_failed(exc, _at()))
+            error = exc
+            self._guarded(lambda state: state.download_failed(error, now()))
             return
-        self._guarded(lambda state: state.download_done(local, _at()))
-
-
-def _at() -> Stamp:
-    return Stamp(time.monotonic(), datetime.datetime.now())
+        self._guarded(lambda state: state.download_done(local, now()))
 
 
 class Client(ClientBase, _official.OfficialNames):
@@ -615,13 +563,6 @@ def _result_callback(
         if future.cancelled() or future.exception() is not None:
             return
         value = future.result()
-
-        def call() -> None:
-            if isinstance(value, tuple):
-                callback(*value)
-            else:
-                callback(value)
-
-        run(call)
+        run(lambda: call_with(callback, value))
 
     return done
