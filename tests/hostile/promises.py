@@ -151,6 +151,7 @@ class LagProbe:
     def __init__(self, period: float = 0.005) -> None:
         self.period = period
         self._late = 0.0
+        self._due = time.monotonic() + period  # when the ticker should wake next
         self._lock = threading.Lock()
         threading.Thread(target=self._run, daemon=True, name="lag-probe").start()
 
@@ -162,16 +163,22 @@ class LagProbe:
 
     def _run(self) -> None:
         while True:
-            started = time.monotonic()
-            time.sleep(self.period)
-            late = time.monotonic() - started - self.period
             with self._lock:
-                self._late += max(0.0, late)
+                self._due = time.monotonic() + self.period
+            time.sleep(self.period)
+            now = time.monotonic()
+            with self._lock:
+                self._late += max(0.0, now - self._due)
 
     def take(self) -> float:
-        """Seconds of lateness since the last call."""
+        """Seconds of lateness since the last call, the ticker's current lateness included
+        (a ticker not yet run again after a stall has not added it: after a whole-process
+        stall the session often ends first)."""
+        now = time.monotonic()
         with self._lock:
-            late, self._late = self._late, 0.0
+            late = self._late + max(0.0, now - self._due)
+            self._late = 0.0
+            self._due = max(self._due, now)
         return late
 
 
