@@ -11,7 +11,8 @@ processes and in an order rotating from round to round:
   same two GETs (``/config``, ``/info?all_endpoints=True``) with one keep-alive
   ``httpx.Client``, each timed;
 * ``threads``: ``--clients`` threads of one process construct a ``Client(url)`` each, released
-  together by a barrier: wall time until the last is ready, failures, the process's peak RSS;
+  together by a barrier: wall time until the last is ready (of those that connected),
+  failures, the process's peak RSS;
 * ``processes``: ``--clients`` processes started together, each importing the client and
   constructing one ``Client(url)``: wall time from the first start until the last is ready,
   failures, the largest and the summed peak RSS.
@@ -151,6 +152,24 @@ def many_processes(python: str, env: dict[str, str], cwd: str, url: str, n: int)
             "rss_sum_mb": sum(r["rss_mb"] for r in results)}
 
 
+def med(rows: list[dict[str, Any]], key: str) -> float:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def report_single(single: dict[str, list[dict[str, Any]]], rounds: int) -> None:
+    print(f"single Client(), {rounds} rounds (median ms):")
+    print(f"  raw GET /config {med(single['raw'], 'config') * 1e3:.0f}, GET /info {med(single['raw'], 'info') * 1e3:.0f}, "
+          f"both {med([{'t': r['config'] + r['info']} for r in single['raw']], 't') * 1e3:.0f}")
+    for impl in ("ours", "official"):
+        rows = single[impl]
+        print(f"  {impl:9} Client() {med(rows, 'client') * 1e3:.0f} (CPU {med(rows, 'client_cpu') * 1e3:.0f}), "
+              f"import {med(rows, 'import') * 1e3:.0f}, peak RSS {med(rows, 'rss_mb'):.0f} MB")
+    ratios = [a["client"] / b["client"] for a, b in zip(single["ours"], single["official"])]
+    floor = [a["client"] / (b["config"] + b["info"]) for a, b in zip(single["ours"], single["raw"])]
+    print(f"  ours/official {statistics.median(ratios):.2f}x, ours/(two raw GETs) {statistics.median(floor):.2f}x")
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         print(json.dumps(worker(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
@@ -203,27 +222,15 @@ def main() -> int:
             app.stop()
     load_after = os.getloadavg()
 
-    def med(rows: list[dict[str, Any]], key: str) -> float:
-        values = [r[key] for r in rows if r.get(key) is not None]
-        return statistics.median(values) if values else float("nan")
-
     print(f"big app ({url}), load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
           f"after {load_after[0]:.2f} {load_after[1]:.2f} ({os.cpu_count()} cores)")
-    print(f"single Client(), {args.rounds} rounds (median ms):")
-    print(f"  raw GET /config {med(single['raw'], 'config') * 1e3:.0f}, GET /info {med(single['raw'], 'info') * 1e3:.0f}, "
-          f"both {med([{'t': r['config'] + r['info']} for r in single['raw']], 't') * 1e3:.0f}")
-    for impl in ("ours", "official"):
-        rows = single[impl]
-        print(f"  {impl:9} Client() {med(rows, 'client') * 1e3:.0f} (CPU {med(rows, 'client_cpu') * 1e3:.0f}), "
-              f"import {med(rows, 'import') * 1e3:.0f}, peak RSS {med(rows, 'rss_mb'):.0f} MB")
-    ratios = [a["client"] / b["client"] for a, b in zip(single["ours"], single["official"])]
-    floor = [a["client"] / (b["config"] + b["info"]) for a, b in zip(single["ours"], single["raw"])]
-    print(f"  ours/official {statistics.median(ratios):.2f}x, ours/(two raw GETs) {statistics.median(floor):.2f}x")
+    if args.rounds:
+        report_single(single, args.rounds)
     print(f"{args.clients} clients at once, {args.many_rounds} rounds (median):")
     for name, rows in many.items():
         rss = (f"peak RSS {med(rows, 'rss_mb'):.0f} MB" if "threads" in name else
                f"peak RSS max {med(rows, 'rss_max_mb'):.0f} MB, sum {med(rows, 'rss_sum_mb'):.0f} MB")
-        print(f"  {name:19} all ready {med(rows, 'all_ready'):.1f} s, failed {sum(r['failed'] for r in rows)}"
+        print(f"  {name:19} last ready after {med(rows, 'all_ready'):.1f} s, failed {sum(r['failed'] for r in rows)}"
               f"/{args.clients * len(rows)}, {rss}")
         errors = sorted({e for r in rows for e in r.get("errors", [])})
         if errors:
