@@ -32,7 +32,7 @@ from gradio_client.protocol.connect import (
     connect_flow,
     machine_config,
 )
-from gradio_client.testing import ROOT, Replay, replay_machine
+from gradio_client.testing import FORMAT, ROOT, Replay, replay_machine
 
 from .runner import AIO_MISSING, run_replay, session_paths
 from .scenarios import GENERATIONS, KNOWN_BUGS, SCENARIOS
@@ -62,7 +62,7 @@ def test_recording_has_no_volatile_values(path: Path) -> None:
     text = path.read_text()
     assert "127.0.0.1" not in text and "/tmp/gcx-" not in text
     session = load(path)
-    assert session["format"] == 1 and session["gradio"] in GENERATIONS
+    assert session["format"] == FORMAT and session["gradio"] in GENERATIONS
 
 
 # ------------------------------------------------------------------------------ connect
@@ -112,14 +112,14 @@ def test_queue_machine_replays_exactly(path: Path) -> None:
         differences, produced = replay_machine(machine)
         assert not differences, "\n".join(differences[:3])
         submitted = [e for e in machine["log"] if e[1] == "submit"]
-        terminal = [a for a in produced if a[0] in ("JobSucceeded", "JobFailed", "JobCancelled")]
+        terminal = [a for a in produced if a["type"] in ("JobSucceeded", "JobFailed", "JobCancelled")]
         # every job ended exactly once (close() ends what is left, as cancelled)
-        assert sorted(a[1] for a in terminal) == sorted(e[4] for e in submitted)
+        assert sorted(a["job"] for a in terminal) == sorted(e[4] for e in submitted)
     if session["scenario"] == "calculator":
         _, produced = replay_machine(session["machines"][0])
-        first = next(a for a in produced if a[0] == "JobSucceeded")
+        first = next(a for a in produced if a["type"] == "JobSucceeded")
         gen = GENERATIONS[session["gradio"]]
-        assert first[2] == [7] and type(first[2][0]) is gen.number, first
+        assert first["data"] == [7] and type(first["data"][0]) is gen.number, first
 
 
 # ------------------------------------------------------------------------------ shells
