@@ -155,3 +155,20 @@ def test_scenario_replays_through_client(path: Path, kind: str) -> None:
     assert outcome.ok, outcome.error
     assert not replay.problems, replay.problems[:5]
     assert not replay.unused(), replay.unused()[:5]
+
+
+FORMAT1 = sorted((Path(__file__).parent / "format1").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", FORMAT1, ids=lambda p: p.stem)
+def test_format_1_machine_logs_still_replay(path: Path) -> None:
+    """Sessions recorded before format 2 (positional actions) replay as they were recorded,
+    and a changed answer is still a difference."""
+    session = json.loads(path.read_text())
+    assert session["format"] == 1
+    for machine in session["machines"]:
+        assert replay_machine(machine)[0] == []
+    machine = session["machines"][0]
+    end = next(a for e in machine["log"] for a in e[-1] if a[0] == "JobSucceeded")
+    end[2] = ["something else"]
+    assert any("actions differ" in d for d in replay_machine(machine)[0])
