@@ -408,7 +408,9 @@ FIGURES: list[tuple[Any, ...]] = [
     ("burst 1000: peak RSS (worst)", "burst1000", "peak_rss_mb", "max", 1, "MB", ("abs<", 60.0)),
     ("burst 1000: CPU per job", "burst1000", "cpu_per_job", "median", 1e3, "ms", None),
     ("generator 100: first output (median of k calls)", "generator", "first", "median", 1e3, "ms", None),
-    ("generator 100: last output (median of k calls)", "generator", "last", "median", 1e3, "ms", None),
+    ("generator 100: last output (median of k calls)", "generator", "last", "median", 1e3, "ms", ("floor", 1.1)),
+    ("generator 100: client CPU per output (the call's CPU / 100)", "generator", "cpu_per_output", "median",
+     1e3, "ms", ("abs<", 0.2)),
     ("generator 100: outputs seen (worst)", "generator", "outputs", "min", 1, "", None),
 ]
 

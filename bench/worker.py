@@ -446,6 +446,7 @@ def async_measure(lib: str, what: str, url: str, opts: dict) -> dict:
             await client.predict("warm", api_name="/echo")
             n = opts["n"]
             samples = []
+            c0 = time.process_time()
             for _ in range(opts["k"]):
                 t0 = _now()
                 job = await client.submit(n, api_name="/count_fast")
@@ -458,7 +459,7 @@ def async_measure(lib: str, what: str, url: str, opts: dict) -> dict:
                     outputs.append(value)
                 await job.result()
                 samples.append((first, last, _now() - t0, outputs))
-            out.update(_generator_figures(samples, n))
+            out.update(_generator_figures(samples, n, time.process_time() - c0))
 
     fn = {"construct": construct, "latency": latency, "burst": burst, "generator": generator,
           "paired": paired}[what]
@@ -513,9 +514,11 @@ def _burst_figures(n, values, t0, submitted, c0, peak, rss0) -> dict:
             "peak_rss_mb": peak_rss_mb(), "rss_before_mb": rss0, "cpu": cpu, "cpu_per_job": cpu / n}
 
 
-def _generator_figures(samples: list, n: int) -> dict:
-    """Medians over the k calls of one worker; the fewest outputs any call saw."""
-    return {"first": statistics.median(x[0] for x in samples),
+def _generator_figures(samples: list, n: int, cpu: float = float("nan")) -> dict:
+    """Medians over the k calls of one worker; the fewest outputs any call saw; the client's
+    CPU (this process, every thread) over the k calls per output."""
+    return {"cpu_per_output": cpu / (n * len(samples)),
+            "first": statistics.median(x[0] for x in samples),
             "last": statistics.median(x[1] for x in samples),
             "done": statistics.median(x[2] for x in samples),
             "outputs": min(len(x[3]) for x in samples), "n": n, "calls": len(samples)}
@@ -561,8 +564,9 @@ def sync_measure(impl: str, what: str, url: str, opts: dict) -> dict:
             return _burst_figures(n, values, t0, submitted, c0, peak, rss0)
         if what == "generator":
             ad.predict(client, "warm")
+            c0 = time.process_time()
             samples = [ad.generator(client, opts["n"]) for _ in range(opts["k"])]
-            return _generator_figures(samples, opts["n"])
+            return _generator_figures(samples, opts["n"], time.process_time() - c0)
         raise SystemExit(f"unknown measurement {what!r}")
     finally:
         ad.close(client)

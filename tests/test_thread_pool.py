@@ -83,3 +83,14 @@ def test_close_returns_after_its_reader_threads_left_their_sockets(gradio_app: s
     assert readers, "no reader thread to check"
     client.close()
     assert [t.name for t in readers if t.is_alive()] == []
+
+
+def test_calls_in_a_row_reuse_their_reader_thread(gradio_app: str) -> None:
+    """Each call opens the session stream anew (it ends with the call's job); the reader
+    thread that read the last one waits for it instead of a new thread starting each time."""
+    seen: set[threading.Thread] = set()
+    with Client(gradio_app, verbose=False) as client:
+        for i in range(20):
+            assert client.predict(f"r{i}", api_name="/echo") == f"r{i}"
+            seen |= set(client._shell._threads)
+    assert 1 <= len(seen) <= 3, sorted(t.name for t in seen)  # stream + heartbeat (+ one)

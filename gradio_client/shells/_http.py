@@ -180,23 +180,44 @@ class _Counter:
         decoders: list[_Inflate],
         option: str,
         cap: int | None,
-        what: str,
+        what: str | httpx.Request,
         budget: float | None = None,
     ) -> None:
         self._decoders = decoders
         self._option = option
         self._cap = cap
         self._size = 0
-        self._what = what
+        self._what = what  # the request: described only for an error (a URL parse costs)
         self._budget = budget
         self._deadline = None if budget is None else time.monotonic() + budget
 
+    @property
+    def what(self) -> str:
+        what = self._what
+        if isinstance(what, httpx.Request):
+            return f"The reply to {what.method} {what.url.copy_with(query=None)}"
+        return what
+
+    @property
+    def plain(self) -> bool:
+        """No decoding: pieces are the chunks as they came (``check`` each one)."""
+        return not self._decoders
+
+    def check(self, chunk: bytes) -> bytes:
+        """Count a chunk of a plain body (the deadline and the cap)."""
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            self._late()
+        return self._count(chunk)
+
+    def _late(self) -> None:
+        raise httpx.ReadTimeout(
+            f"{self.what} took longer than {self._budget:g} s (the read timeout) to "
+            "arrive whole."
+        )
+
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         if self._deadline is not None and time.monotonic() > self._deadline:
-            raise httpx.ReadTimeout(
-                f"{self._what} took longer than {self._budget:g} s (the read timeout) to "
-                "arrive whole."
-            )
+            self._late()
         for piece in self._through(chunk, 0):
             yield self._count(piece)
 
@@ -217,7 +238,7 @@ class _Counter:
     def _count(self, piece: bytes) -> bytes:
         self._size += len(piece)
         if self._cap is not None and self._size > self._cap:
-            raise too_large(self._what, self._option, self._cap, self._size)
+            raise too_large(self.what, self._option, self._cap, self._size)
         return piece
 
 
@@ -235,9 +256,16 @@ class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
         self._reading: _AsyncPieces | None = None
 
     def __iter__(self) -> Iterator[bytes]:
+        counter = self._counter
+        if counter.plain:  # the usual case, without a generator per chunk
+            check = counter.check
+            for chunk in self._raw:
+                if chunk:
+                    yield check(chunk)
+            return
         for chunk in self._raw:
-            yield from self._counter.feed(chunk)
-        yield from self._counter.finish()
+            yield from counter.feed(chunk)
+        yield from counter.finish()
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         # an iterator object, not an async generator: a half-read body leaves nothing for
@@ -284,6 +312,10 @@ class _AsyncPieces:
                 self._finished = True
                 self._pending = self._counter.finish()
                 continue
+            if self._counter.plain:
+                if chunk:
+                    return self._counter.check(chunk)
+                continue
             self._pending = self._counter.feed(chunk)
 
     async def aclose(self) -> None:
@@ -318,13 +350,12 @@ class BodyCaps:
             decoders = []  # an encoding we did not ask for: passed on as it came
         if "content-encoding" in response.headers:
             del response.headers["content-encoding"]
-        what = f"The reply to {request.method} {request.url.copy_with(query=None)}"
         budget = None
         if option == "max_response_size":  # read whole: it must arrive within the read timeout
             read = (request.extensions.get("timeout") or {}).get("read")
             budget = float(read) if isinstance(read, (int, float)) else None
         response.stream = CappedStream(
-            response.stream, _Counter(decoders, option, cap, what, budget)
+            response.stream, _Counter(decoders, option, cap, request, budget)
         )
 
     async def on_response_async(self, response: httpx.Response) -> None:

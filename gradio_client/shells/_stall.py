@@ -23,7 +23,7 @@ from typing import Any
 import httpcore
 import httpx
 
-STALL = 1.0  # seconds a short request's read may wait before its thread counts as stalled
+STALL = 2.0  # seconds a short request's read may wait before its thread counts as stalled
 
 _local = threading.local()
 

@@ -270,16 +270,21 @@ class _Pool:
 
 
 READER_JOIN_TIMEOUT = 3.0  # seconds close() waits for reader threads to leave their sockets
+READER_LINGER = 2.0  # seconds a reader thread with no stream waits for the next one
 
 
 class _Reader:
     """One open stream (or websocket) and the thread reading it."""
 
-    __slots__ = ("stream_id", "closed", "response", "socket", "wakeup", "successor")
+    __slots__ = (
+        "stream_id", "closed", "ended", "lock", "response", "socket", "wakeup", "successor"
+    )
 
     def __init__(self, stream_id: int) -> None:
         self.stream_id = stream_id
         self.closed = False
+        self.ended = False  # its end was fed: its thread looks for a next stream soon
+        self.lock = threading.Lock()  # hands ``response`` over between reader and close()
         self.response: httpx.Response | None = None
         self.socket: Any = None
         self.wakeup = threading.Event()
@@ -289,18 +294,21 @@ class _Reader:
     def close(self) -> None:
         self.closed = True
         self.wakeup.set()
-        response, self.response = self.response, None
-        if response is not None:
-            # Unblock the reader's recv(): shut the socket down under httpx.  The stream was
-            # requested with "connection: close", so its connection never goes back to
-            # httpx's pool: the socket shut down here cannot be one a later request uses.
-            stream = response.extensions.get("network_stream")
-            sock = stream.get_extra_info("socket") if stream is not None else None
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        with self.lock:
+            # Unblock the reader's recv(): shut the socket down under httpx.  The reader
+            # clears ``response`` under this lock before its connection goes back to httpx's
+            # pool, so the socket shut down here is still the stream's.  A connection whose
+            # body had ended just before goes back to the pool shut down: httpcore drops it
+            # before any reuse (an idle connection that reads as readable has expired).
+            response, self.response = self.response, None
+            if response is not None:
+                stream = response.extensions.get("network_stream")
+                sock = stream.get_extra_info("socket") if stream is not None else None
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
         if self.socket is not None:
             try:
                 self.socket.shutdown(socket.SHUT_RDWR)
@@ -338,6 +346,9 @@ class ThreadShell(ShellBase):
         self._readers: dict[int, _Reader] = {}
         # reader threads: at most max_streams; streams beyond wait in _waiting
         self._reader_lock = threading.Lock()
+        self._reader_cv = threading.Condition(self._reader_lock)  # wakes a lingering reader
+        self._lingering = 0  # reader threads waiting (READER_LINGER) for a next stream
+        self._ending = 0  # reader threads past their stream's end, not yet lingering
         self._free_readers = max(1, max_streams)
         self._reader_threads = 0
         self._threads: set[threading.Thread] = set()  # live reader threads, joined by close()
@@ -459,19 +470,25 @@ class ThreadShell(ShellBase):
             ending.successor = (reader, body)  # this thread is about to be free: reuse it
             return
         with self._reader_lock:
-            if self._free_readers == 0:
+            spare = self._lingering + self._ending  # threads about to look for a stream
+            if self._free_readers == 0 or spare > len(self._waiting):
                 self._waiting.append((reader, body))  # a reader thread takes it when free
+                self._reader_cv.notify()
                 return
-            self._free_readers -= 1
-            self._reader_threads += 1
-            thread = threading.Thread(
-                target=self._run_readers,
-                args=(reader, body),
-                name=f"gradio-client-stream-{stream_id}",
-                daemon=True,
-            )
-            self._threads.add(thread)
+            thread = self._spawn_locked(reader, body)
         thread.start()
+
+    def _spawn_locked(self, reader: _Reader, body: Callable[[_Reader], None]) -> threading.Thread:
+        self._free_readers -= 1
+        self._reader_threads += 1
+        thread = threading.Thread(
+            target=self._run_readers,
+            args=(reader, body),
+            name=f"gradio-client-stream-{reader.stream_id}",
+            daemon=True,
+        )
+        self._threads.add(thread)
+        return thread
 
     def _run_readers(self, reader: _Reader, body: Callable[[_Reader], None]) -> None:
         """A reader thread: runs its stream, then the streams handed to it or waiting."""
@@ -491,18 +508,56 @@ class ThreadShell(ShellBase):
                 self._readers.pop(reader.stream_id, None)
             current, reader.successor = reader.successor, None
             if current is None:
-                with self._reader_lock:
-                    if self._waiting:
-                        current = self._waiting.popleft()
-                    else:
-                        self._free_readers += 1
-                        self._reader_threads -= 1
-                        self._threads.discard(threading.current_thread())
+                current = self._next_stream(reader.ended)
+            elif reader.ended:
+                self._ended_with_successor()
+
+    def _ended_with_successor(self) -> None:
+        """This thread, counted as about to be free (``_ending``), runs the stream its end
+        opened instead: a stream queued for it meanwhile gets a thread of its own."""
+        thread = None
+        with self._reader_lock:
+            self._ending -= 1
+            orphans = len(self._waiting) - self._lingering - self._ending
+            if orphans > 0 and self._free_readers > 0 and not self._closed:
+                thread = self._spawn_locked(*self._waiting.popleft())
+        if thread is not None:
+            thread.start()
+
+    def _next_stream(self, ended: bool) -> tuple[_Reader, Callable[[_Reader], None]] | None:
+        """A waiting stream for this reader thread; when there is none, the thread waits
+        ``READER_LINGER`` seconds for one (a sync client's calls in a row open the session
+        stream anew for each job: starting a thread for each cost more than the call's
+        own work), then ends.  A stream opened from another thread between this stream's
+        end and this wait is queued for this thread (``_ending``), not given a new one."""
+        deadline = time.monotonic() + READER_LINGER
+        with self._reader_lock:
+            if ended:
+                self._ending -= 1
+            while not self._waiting and not self._closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._lingering += 1
+                try:
+                    self._reader_cv.wait(remaining)
+                finally:
+                    self._lingering -= 1
+            if self._waiting and not self._closed:
+                return self._waiting.popleft()
+            self._free_readers += 1
+            self._reader_threads -= 1
+            self._threads.discard(threading.current_thread())
+            return None
 
     def _feed_end(self, reader: _Reader, method: Callable[..., list[Action]], *args: Any) -> None:
         """Feed the last input of ``reader``'s stream (its end, its error): a stream the
         machine opens in answer runs on this thread next (see ``_start_reader``)."""
         _finishing.reader = reader
+        with self._reader_lock:
+            if not reader.ended:
+                reader.ended = True
+                self._ending += 1
         try:
             self.feed(method, *args)
         finally:
@@ -517,23 +572,28 @@ class ThreadShell(ShellBase):
             with self._http.stream(
                 "GET",
                 self._conn.root + action.path,
-                headers={**self._conn.headers, "connection": "close"},  # see _Reader.close
+                headers=self._conn.headers,  # keep-alive: see _Reader.close
                 timeout=timeout,
                 extensions=stream_cap(),
             ) as response:
-                if reader.closed:
-                    return
-                reader.response = response
-                self.feed(
-                    self._machine.stream_opened,
-                    sid,
-                    response.status_code,
-                    response.headers.get("content-type"),
-                )
-                for chunk in response.iter_bytes():
+                with reader.lock:
                     if reader.closed:
                         return
-                    self.feed(self._machine.receive_stream_data, sid, chunk)
+                    reader.response = response
+                try:
+                    self.feed(
+                        self._machine.stream_opened,
+                        sid,
+                        response.status_code,
+                        response.headers.get("content-type"),
+                    )
+                    for chunk in response.iter_bytes():
+                        if reader.closed:
+                            return
+                        self.feed(self._machine.receive_stream_data, sid, chunk)
+                finally:
+                    with reader.lock:  # before the connection goes back to the pool
+                        reader.response = None
         except Exception as exc:
             if not reader.closed:
                 self._feed_end(
@@ -611,6 +671,8 @@ class ThreadShell(ShellBase):
             return
         self.feed(self._machine.close)
         self._closed = True
+        with self._reader_lock:
+            self._reader_cv.notify_all()  # lingering readers end now
         for reader in list(self._readers.values()):
             reader.close()
         self._readers.clear()
