@@ -64,8 +64,13 @@ OWN_TESTS = {
     "pytypes": ["tests/protocol/test_pytypes.py"],
     "app": ["tests/protocol/test_api.py", "tests/protocol/test_api_calls.py",
             "tests/protocol/test_config_degrade.py"],
+    # no test file of their own: the machine's example tests, and the messages fuzz target
+    "messages": ["tests/protocol/test_machine.py", "tests/protocol/test_machine_edges.py",
+                 "fuzz/fuzz_messages.py"],
+    "status": ["tests/protocol/test_machine.py", "tests/protocol/test_machine_edges.py",
+               "tests/protocol/test_job.py"],
 }
-ALL_TESTS = ["tests/protocol", "tests/test_core_purity.py"]  # messages, status, errors, queue
+ALL_TESTS = ["tests/protocol", "tests/test_core_purity.py"]  # errors, the queue machine
 
 MUT_REQUIREMENTS = [
     "mutmut==3.8.1",
@@ -143,7 +148,7 @@ def _slug(module: str) -> str:
 def _setup_cfg(files: list[str], tests: list[str]) -> str:
     lines = ["[mutmut]", "source_paths = gradio_client", "only_mutate ="]
     lines += [f"    {f}" for f in files]
-    lines += ["also_copy =", "    _mutation_hypothesis.py", "pytest_add_cli_args_test_selection ="]
+    lines += ["also_copy =", "    _mutation_hypothesis.py", "    fuzz/", "pytest_add_cli_args_test_selection ="]
     lines += [f"    {t}" for t in tests]
     lines += ["pytest_add_cli_args ="]
     lines += [f"    {a}" for a in ["-p", "no:cacheprovider", "-p", "_mutation_hypothesis"]]

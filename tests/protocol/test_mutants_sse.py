@@ -102,3 +102,28 @@ def test_pending_head_default_limit_is_256_bytes() -> None:
     assert decoder.pending_head() == b"x" * 256
     decoder.feed(b"\n")
     assert decoder.pending_head() == b"x" * 256
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        pytest.param(b"data: 0123456789\ndata: abcdefghij\ndata: xyz", id="data lines"),
+        pytest.param(b"data:0123456789\ndata:abcdefghij\ndata:xyz", id="no space"),
+        pytest.param(b"data\ndata: 0123456789\r\ndata:abcdefghij\rdata: xyz", id="mixed"),
+    ],
+)
+def test_buffered_and_the_cap_count_every_pending_data_line_for_every_chunking(stream: bytes) -> None:
+    """``buffered`` is the data values of the open event plus the unfinished line, however
+    the lines arrived; the cap fits exactly that many bytes and not one fewer."""
+    *lines, unfinished = stream.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    values = [line.split(b":", 1)[1].removeprefix(b" ") if b":" in line else b"" for line in lines]
+    pending = sum(map(len, values)) + len(unfinished)
+    for chunks in chunkings3(stream):
+        decoder = SSEDecoder(max_event_size=pending)
+        for chunk in chunks:
+            assert decoder.feed(chunk) == []
+        assert decoder.buffered == pending, chunks
+        tight = SSEDecoder(max_event_size=pending - 1)
+        with pytest.raises(MessageTooLargeError):
+            for chunk in chunks:
+                tight.feed(chunk)
