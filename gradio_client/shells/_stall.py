@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.request import getproxies
 
 import httpcore
 import httpx
@@ -111,10 +112,14 @@ class StallBackend(httpcore.NetworkBackend):
 
 def stall_transport(kwargs: dict[str, Any]) -> httpx.HTTPTransport | None:
     """The default transport ``httpx.Client(**kwargs)`` would make, with ``StallBackend``;
-    None when ``kwargs`` bring their own transport (or a unix socket) or httpcore has no
-    network backend to wrap (the pool then only grows behind long tasks)."""
-    if {"transport", "mounts", "uds"} & kwargs.keys():
+    None when ``kwargs`` bring their own transport, a unix socket or a proxy, when proxies
+    come from the environment (httpx reads them only when it makes the transport itself), or
+    when httpcore has no network backend to wrap: the pool then only grows behind long
+    tasks."""
+    if {"transport", "mounts", "uds", "proxy"} & kwargs.keys():
         return None
+    if kwargs.get("trust_env", True) and getproxies():
+        return None  # httpx reads proxies from the environment only without a transport
     transport = httpx.HTTPTransport(
         verify=kwargs.get("verify", True),
         cert=kwargs.get("cert"),
