@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import re
 import threading
@@ -241,14 +243,15 @@ class _MachineLog:
         self.lock = threading.Lock()
 
     def observe(self, name: str, inputs: Mapping[str, Any], returned: Any) -> None:
-        """The machine's observer: ``[seq, method, [], inputs, (job,) actions]``."""
+        """The machine's observer: ``[seq, method, args, kwargs, (job,) actions]``."""
         hide = self.names.hide
         if name == "reset_session":
             self.names.name_session(inputs["session_hash"])
         call = dict(inputs)
         if "now" in call:
             call["now"] = round(call["now"] - self.t0, 6)
-        entry: list[Any] = [self.next_seq(), name, [], _encode_arg(call, hide)]
+        args, kwargs = split_inputs(name, call)
+        entry: list[Any] = [self.next_seq(), name, _encode_arg(args, hide), _encode_arg(kwargs, hide)]
         actions = returned
         if name == "submit":
             job, actions = returned
@@ -262,6 +265,24 @@ class _MachineLog:
         with self.lock:
             entries = list(self.entries)
         return {"config": config, "session": self.session, "log": entries}
+
+
+@functools.lru_cache(maxsize=None)
+def _positional(name: str) -> tuple[str, ...]:
+    parameters = inspect.signature(getattr(QueueMachine, name)).parameters.values()
+    return tuple(p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD)[1:]
+
+
+def split_inputs(name: str, inputs: Mapping[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """A machine input's arguments by name as the log keeps them: the positional parameters
+    given, in order, then the rest by keyword (``tick(now)`` -> ``[now], {}``)."""
+    args: list[Any] = []
+    for parameter in _positional(name):
+        if parameter not in inputs:
+            break
+        args.append(inputs[parameter])
+    kwargs = {k: v for k, v in inputs.items() if k not in _positional(name)[: len(args)]}
+    return args, kwargs
 
 
 _watch_lock = threading.Lock()
