@@ -45,6 +45,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -290,9 +291,15 @@ def check(args: argparse.Namespace) -> int:
     python = str(VENV / "bin" / "python")
     survived = 0
     for name in args.names:
-        mutated = subprocess.run(
-            [python, "-c", _MUTATED_SOURCE, name], cwd=workdir, capture_output=True, text=True, check=True
-        ).stdout
+        for attempt in range(10):  # a running mutmut may be rewriting its .meta file
+            done = subprocess.run(
+                [python, "-c", _MUTATED_SOURCE, name], cwd=workdir, capture_output=True, text=True, check=False
+            )
+            if done.returncode == 0 or attempt == 9:
+                break
+            time.sleep(1)
+        done.check_returncode()
+        mutated = done.stdout
         path, _, source = mutated.partition("\n")
         (checkdir / path).write_text(source)
         try:
