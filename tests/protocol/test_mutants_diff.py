@@ -34,6 +34,8 @@ def test_an_op_whose_repr_is_exactly_the_limit_is_shown_whole() -> None:
     [
         ([1, 2], ["add", ["k"], 0], "got 'k'"),
         ([1, 2], ["add", ["zz"], 0], "got 'zz'"),
+        ([1, 2], ["replace", ["k"], 0], "got 'k'"),
+        ([[1]], ["delete", ["k", 0], None], "got 'k'"),
         ({"0": 1}, ["replace", [7], 0], "got 7"),
         ({"0": 1}, ["delete", [0], None], "got 0"),
     ],
@@ -42,6 +44,22 @@ def test_a_step_of_the_wrong_kind_is_named(value: Any, op: Any, named: str) -> N
     with pytest.raises(RemoteProtocolError) as info:
         apply_diff(value, [op])
     assert str(info.value).endswith(named)
+
+
+@pytest.mark.parametrize(
+    ("op", "named"),
+    [
+        (["replace", "a", 1], "path must be a list, got str"),
+        (["replace", {"a": 1}, 1], "path must be a list, got dict"),
+        (["replace", ["a", 1.5], 1], "path step 1.5 is neither"),
+        (["replace", [None], 1], "path step None is neither"),
+        (["replace", [["a"]], 1], "path step ['a'] is neither"),
+    ],
+)
+def test_a_malformed_path_is_named(op: Any, named: str) -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        apply_diff({"a": [1, 2]}, [op])
+    assert named in str(info.value)
 
 
 def test_stepping_into_null_after_a_list_append_is_a_protocol_error() -> None:
