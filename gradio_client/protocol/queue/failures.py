@@ -165,7 +165,7 @@ def join_error(
     if status == 429:
         retry = retry_after(headers)
         return TooManyRequestsError(
-            f"The server is rate limiting requests (HTTP 429)"
+            "The server is rate limiting requests (HTTP 429)"
             + (f"; retry after {retry:g} s." if retry is not None else "; try again later."),
             retry_after=retry,
         )
