@@ -78,3 +78,13 @@ def test_a_list_appended_then_edited_in_one_diff() -> None:
     assert apply_diff(value, ops) == {"a": [[-1, 0], [1, 2]]}
     assert value == {"a": [[0]]}
     assert ops[0] == ["append", ["a"], [[1]]]
+
+
+@pytest.mark.parametrize(
+    ("ops", "named"),
+    [("ops", "got str: 'ops'"), ({"replace": []}, "got dict: {'replace': []}"), (None, "got NoneType: None")],
+)
+def test_a_diff_that_is_not_a_list_is_named(ops: Any, named: str) -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        apply_diff("x", ops)
+    assert str(info.value).endswith(named)
