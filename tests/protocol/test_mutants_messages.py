@@ -1,0 +1,72 @@
+"""messages.py tests written for mutants that survived the machine tests and the messages
+fuzz target (docs/mutation.md).  The fuzz target checks that any input decodes or raises
+MalformedMessageError; these check what the slow path (repairs) decodes to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gradio_client.protocol.errors import MalformedMessageError
+from gradio_client.protocol.messages import (
+    Estimation,
+    Output,
+    ProcessCompleted,
+    Progress,
+    ProgressUnit,
+    decode_with_repairs,
+)
+
+
+def paths(repairs: tuple[str, ...]) -> list[str]:
+    """The field path each repair names (the text after it is msgspec's)."""
+    return [r.split(":", 1)[0] for r in repairs]
+
+
+def test_progress_unit_from_msg_keeps_every_field() -> None:
+    units = [{"index": 1, "length": 10, "unit": "steps", "progress": 0.5, "desc": "d"}, {}]
+    assert ProgressUnit.from_msg(units) == [ProgressUnit(1, 10, "steps", 0.5, "d"), ProgressUnit()]
+
+
+def test_bad_progress_units_are_repaired_one_by_one() -> None:
+    data = (
+        b'{"msg":"progress","event_id":"e","progress_data":['
+        b'{"index":"x","length":10,"unit":"steps","progress":0.5,"desc":"d"},3,'
+        b'{"index":2,"length":-1}]}'
+    )
+    message, repairs = decode_with_repairs(data)
+    assert message == Progress(
+        event_id="e",
+        progress_data=[ProgressUnit(None, 10, "steps", 0.5, "d"), ProgressUnit(2, None)],
+    )
+    assert paths(repairs) == ["$.progress_data[0].index", "$.progress_data[1]", "$.progress_data[2].length"]
+    assert repairs[1] == "$.progress_data[1]: not an object"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected", "repaired"),
+    [
+        # a field after an absent one (no event_id) is still read
+        (b'{"msg":"estimation","rank":-1,"queue_size":3}', Estimation(queue_size=3), ["$.rank"]),
+        (b'{"msg":"estimation","rank":{"a":1},"queue_size":3}', Estimation(queue_size=3), ["$.rank"]),
+        (b'{"msg":"estimation","rank":[1],"queue_size":3}', Estimation(queue_size=3), ["$.rank"]),
+        # numbers out of float range are read (as infinity, by the standard library) then repaired
+        (b'{"msg":"estimation","event_id":"e","rank":1,"rank_eta":1e999}', Estimation(event_id="e", rank=1), ["$.rank_eta"]),
+        (
+            b'{"msg":"process_completed","event_id":"e","success":true,"output":{"data":[1],"duration":-5}}',
+            ProcessCompleted(event_id="e", output=Output(data=[1])),
+            ["$.output.duration"],
+        ),
+    ],
+)
+def test_an_unreadable_advisory_field_is_dropped_and_named(data: bytes, expected: Any, repaired: list[str]) -> None:
+    message, repairs = decode_with_repairs(data)
+    assert message == expected
+    assert paths(repairs) == repaired
+
+
+def test_an_unreadable_essential_field_is_malformed() -> None:
+    with pytest.raises(MalformedMessageError, match=r"malformed 'process_completed' message \(\$\.output\.data"):
+        decode_with_repairs(b'{"msg":"process_completed","event_id":"e","output":{"data":7}}')
