@@ -17,6 +17,7 @@ from gradio_client.protocol.messages import (
     Progress,
     ProgressUnit,
     decode_with_repairs,
+    peek_header,
 )
 
 
@@ -70,3 +71,33 @@ def test_an_unreadable_advisory_field_is_dropped_and_named(data: bytes, expected
 def test_an_unreadable_essential_field_is_malformed() -> None:
     with pytest.raises(MalformedMessageError, match=r"malformed 'process_completed' message \(\$\.output\.data"):
         decode_with_repairs(b'{"msg":"process_completed","event_id":"e","output":{"data":7}}')
+
+
+@pytest.mark.parametrize(
+    ("data", "header"),
+    [
+        (b'{"msg":"process_completed","event_id":"abc","output":{"data":[', ("process_completed", "abc")),
+        (b' \n {"event_id":"e", "msg" : "log",', ("log", "e")),  # either order, spaces
+        (b'{"event_id":null,"msg":"x"}', ("x", None)),
+        (b'{"msg":"a","msg":"b",', ("a", None)),  # the first one counts
+        (b'{"output":1,"msg":"a",', (None, None)),  # only leading fields are read
+        (b'["msg","a"]', (None, None)),
+        (b'{"msg":"a"', (None, None)),  # no end of the field yet
+        ('{"msg":"é\ud800","event_id":"e",', ("é?", "e")),  # text that is not valid UTF-8
+    ],
+)
+def test_peek_header_reads_the_leading_msg_and_event_id(data: str | bytes, header: tuple[Any, Any]) -> None:
+    assert peek_header(data) == header
+
+
+def test_peek_header_looks_at_the_first_1024_bytes_only() -> None:
+    field = b'{"msg":"x",'
+    assert peek_header(b" " * (1024 - len(field)) + field) == ("x", None)
+    assert peek_header(b" " * (1025 - len(field)) + field) == (None, None)
+
+
+@pytest.mark.parametrize(("size", "shown"), [(200, "x" * 200), (201, "x" * 200 + "...")])
+def test_a_malformed_message_is_previewed_up_to_200_characters(size: int, shown: str) -> None:
+    with pytest.raises(MalformedMessageError) as info:
+        decode_with_repairs(b"x" * size)
+    assert str(info.value).endswith(": " + repr(shown))
