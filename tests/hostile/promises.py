@@ -58,11 +58,9 @@ CAPS: dict[str, Any] = {
 }
 CONNECT_TIMEOUT = 2.0
 JOB_TIMEOUT = 3.0
-#: httpx's per-read timeout in hostile sessions.  Uploads and downloads run outside the
-#: queue (before the join, after the completion), so job_timeout does not bound them: a
-#: silent upload or download reply ends at this timeout (httpx's default: 30 s).
+#: httpx's per-read timeout in hostile sessions.  A job's uploads and downloads read with
+#: the shorter of this and what is left of its job_timeout (httpx's default: 30 s).
 READ_TIMEOUT = 3.0
-UPLOAD_READ_TIMEOUT = 30.0  # the clients' own read timeout for upload replies
 WAIT = 45.0  # how long a session waits for a job before calling it hung
 MARGIN = 3.0  # scheduling slack on a shared 2-core machine (not a timing assertion)
 #: requests the app may see in one session (a normal one takes ~10): a stream in a redirect
@@ -462,17 +460,15 @@ def run_session(
 def job_bound(faults: list[Any], kind: str, scale: Scale | None = None) -> float | None:
     """How long a job may take under ``faults`` (None: the job timeout + the margin).
 
-    Two documented limits stretch it: an upload runs before the job joins the queue, so a
-    silent or dripping upload reply is bounded by the clients' upload read timeout (30 s,
-    not scaled: the clients fix it), not by job_timeout; and the sync client sends joins
-    on one pool thread, so a join that never answers holds the next job's upload and join
-    until its own deadline.
+    ``job_timeout`` covers a job's uploads and downloads too: every IO operation's timeout
+    is what is left of it, a reply read whole (the upload's) must arrive whole within it,
+    and a download is checked after each chunk (a dripping download ends within one pace
+    past the deadline, inside the margin).  One documented limit stretches it: the sync
+    client sends joins on one pool thread, so a join that never answers holds the next
+    job's join until its own deadline.
     """
     scale = scale or Scale.current()
-    slow = {(f.kind, f.action) for f in faults if f.action in ("silence", "drip")}
-    if any(k == "upload" for k, _ in slow):
-        return UPLOAD_READ_TIMEOUT + scale.job_timeout + scale.margin
-    if kind == "sync" and any(k == "join" for k, _ in slow):
+    if kind == "sync" and any(f.kind == "join" and f.action in ("silence", "drip") for f in faults):
         return 2 * scale.job_timeout + scale.margin
     return None
 

@@ -24,7 +24,7 @@ from gradio_client.protocol.errors import (
 )
 
 from . import promises
-from .promises import CAPS, check_promises, job_bound, rss_mib, run_session
+from .promises import CAPS, KINDS, check_promises, job_bound, rss_mib, run_session
 from .server import Attacker, Fault, HostileServer
 
 MiB = 1024 * 1024
@@ -214,23 +214,29 @@ def test_endless_stream_ends_at_the_job_timeout(kind: str, heartbeats: bool, app
     check_promises(session)
 
 
+@pytest.mark.parametrize("kind", KINDS)  # asyncio too (the fixture has sync and trio)
 @pytest.mark.parametrize("action", ["silence", "drip"])
 @pytest.mark.parametrize("where", ["join", "upload", "download", "stream"])
 def test_silence_and_drip_in_a_job_end_in_time(kind: str, action: str, where: str, app: HostileServer, evil: Attacker, tmp_path: Path) -> None:
-    """A join or stream that never answers ends at job_timeout (JobTimeoutError); an upload
-    or download reply (outside the queue) at httpx's read timeout or, dripping, at
-    max_response_size / max_download_size."""
+    """A join, stream, upload or download that never answers, or drips its reply (one byte
+    every 0.5 s), ends at job_timeout: the time left is every IO operation's timeout, an
+    upload reply (read whole) must arrive whole within it, and a download is checked after
+    each chunk.  An upload or download fault fails only the job with files, with
+    JobTimeoutError, and leaves no half-saved file."""
     if (where, action) == ("stream", "drip"):
         pytest.skip("a dripping stream is test_endless_stream_ends_at_the_job_timeout")
-    if (where, action) == ("download", "drip"):
-        pytest.skip("known limit (docs/reliability.md): a dripping download is bounded by "
-                    "max_download_size and the per-read timeout only, not by job_timeout")
-    app.reset([Fault(where, action, when=None, interval=0.5)])
+    fault = Fault(where, action, when=None, interval=0.5)  # a 29-byte upload reply: 14.5 s
+    app.reset([fault])
     session = run_session(kind, app, evil, tmp_path)
+    assert session.connect_error is None, repr(session.connect_error)
     touched = [j for j in session.jobs if where in ("join", "stream") or j.name == "files"]
-    if action == "silence" or where == "join":
+    if action == "silence" or where != "stream":
         assert touched and all(j.error is not None for j in touched), session.jobs
-    check_promises(session, job_bound=job_bound([Fault(where, action)], kind))
+    if where in ("upload", "download"):  # the reply never comes, or not within the deadline
+        assert all(isinstance(j.error, JobTimeoutError) for j in touched), [j.error for j in touched]
+        assert _job(session, "greet").error is None, _job(session, "greet")
+        assert not list((tmp_path / "downloads").rglob("*.txt"))  # no half-saved file
+    check_promises(session, job_bound=job_bound([fault], kind))
 
 
 # ------------------------------------------------------------- item 6: file names
@@ -265,7 +271,7 @@ def test_wrong_types_garbage_and_deep_documents(kind: str, where: str, action: s
 
 # ------------------------------------------------- item 3 (H1's fix in the queue core)
 
-# Item 3 is the queue core's (protocol/machine.py): a reopen budget that non-progress
+# Item 3 is the queue core's (protocol/queue/): a reopen budget that non-progress
 # cannot refill, and undecodable messages failing their job.
 
 

@@ -72,11 +72,9 @@ ACTIONS: dict[str, list[str]] = {
     "stream": ["redirect", "silence", "status", "bomb", "huge", "endless", "garbage", "wrong_types",
                "replay", "deep"],
     "heartbeat": ["redirect", "silence", "status", "huge", "endless"],
-    # a silent or dripping upload reply takes the clients' 30 s upload read timeout, which
-    # no option scales (test_silence_and_drip_in_a_job_end_in_time); a dripping download
-    # is a known limit
-    "upload": ["redirect", "status", "garbage", "bomb", "huge", "wrong_types"],
-    "download": ["redirect", "silence", "status", "bomb", "huge"],
+    # job_timeout bounds uploads and downloads: their bounds come from it (job_bound)
+    "upload": ["redirect", "silence", "status", "garbage", "bomb", "drip", "huge", "wrong_types"],
+    "download": ["redirect", "silence", "status", "bomb", "drip", "huge"],
     "cancel": ["redirect", "silence", "status"],
 }
 CODES = {
