@@ -101,3 +101,4 @@ def test_a_malformed_message_is_previewed_up_to_200_characters(size: int, shown:
     with pytest.raises(MalformedMessageError) as info:
         decode_with_repairs(b"x" * size)
     assert str(info.value).endswith(": " + repr(shown))
+    assert "(DecodeError: " in str(info.value)  # msgspec's reason
