@@ -5,6 +5,7 @@ MalformedMessageError; these check what the slow path (repairs) decodes to.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from gradio_client.protocol.messages import (
     ProcessCompleted,
     Progress,
     ProgressUnit,
+    UnknownMessage,
     decode_with_repairs,
     peek_header,
 )
@@ -102,3 +104,27 @@ def test_a_malformed_message_is_previewed_up_to_200_characters(size: int, shown:
         decode_with_repairs(b"x" * size)
     assert str(info.value).endswith(": " + repr(shown))
     assert "(DecodeError: " in str(info.value)  # msgspec's reason
+
+
+def test_an_unreadable_message_names_its_tag_the_reason_and_keeps_its_event_id() -> None:
+    with pytest.raises(MalformedMessageError) as info:
+        decode_with_repairs(b'{"msg":"process_completed","event_id":"abc","output":{"data":[1,}')
+    assert info.value.event_id == "abc"
+    assert "a 'process_completed' message that cannot be decoded (DecodeError: " in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"[1, 2]", "not a UTF-8 JSON object: '[1, 2]'"),
+        (b'{"event_id":"e"}', "without a string 'msg' field"),
+    ],
+)
+def test_json_that_is_not_a_message_is_named(data: bytes, text: str) -> None:
+    with pytest.raises(MalformedMessageError, match=re.escape(text)):
+        decode_with_repairs(data)
+
+
+def test_an_event_id_that_is_not_text_is_dropped() -> None:
+    message, _ = decode_with_repairs(b'{"msg":"not-yet-known","event_id":5}')
+    assert message == UnknownMessage("not-yet-known", None, '{"msg":"not-yet-known","event_id":5}')
