@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gradio_client.protocol.batch import Outcome, classify, retry_after
+from gradio_client.protocol.batch import BatchScheduler, Outcome, classify, retry_after
 from gradio_client.protocol.errors import HTTPStatusError, TooManyRequestsError
 
 
@@ -29,3 +29,33 @@ def test_http_status_outcomes(status: int, accepted: bool, outcome: Outcome) -> 
 @pytest.mark.parametrize(("value", "seconds"), [(0, 0.0), (0.5, 0.5), (3, 3.0), (-1, None), (None, None)])
 def test_retry_after_takes_any_non_negative_number(value: float | None, seconds: float | None) -> None:
     assert retry_after(TooManyRequestsError("slow down", value)) == seconds
+
+
+def test_no_room_after_the_input_is_closed() -> None:
+    scheduler = BatchScheduler([1])
+    assert scheduler.room() > 0
+    scheduler.close_input()
+    assert scheduler.room() == 0
+
+
+def _fail_once(scheduler: BatchScheduler, now: float, retry_after: float | None = None) -> float | None:
+    """Start the one ready row at ``now``, fail it (not run); the next deadline."""
+    (start,) = scheduler.start_ready(now)
+    scheduler.finished(start.row, Outcome.NOT_RUN, now, retry_after=retry_after)
+    return scheduler.next_deadline()
+
+
+def test_retries_back_off_doubling_and_the_replica_shows_cooling() -> None:
+    scheduler = BatchScheduler([1], retries=5, backoff=0.5, max_backoff=30.0)
+    scheduler.add(0, "payload")
+    scheduler.close_input()
+    assert _fail_once(scheduler, 0.0) == 0.5
+    assert scheduler.stats()[0].cooling
+    assert _fail_once(scheduler, 0.5) == 1.5
+    assert _fail_once(scheduler, 1.5) == 3.5
+
+
+def test_a_retry_after_of_zero_retries_at_once() -> None:
+    scheduler = BatchScheduler([1], retries=5, backoff=0.5)
+    scheduler.add(0, "payload")
+    assert _fail_once(scheduler, 10.0, retry_after=0.0) == 10.0
