@@ -59,3 +59,41 @@ def test_a_retry_after_of_zero_retries_at_once() -> None:
     scheduler = BatchScheduler([1], retries=5, backoff=0.5)
     scheduler.add(0, "payload")
     assert _fail_once(scheduler, 10.0, retry_after=0.0) == 10.0
+
+
+def test_the_default_window_is_four_rows_per_slot_at_least_sixteen() -> None:
+    assert BatchScheduler([5]).room() == 20
+    assert BatchScheduler([1, 2]).room() == 16
+
+
+def _first_replica(scheduler: BatchScheduler) -> int:
+    scheduler.add(0, "payload")
+    (start,) = scheduler.start_ready(0.0)
+    return start.replica
+
+
+@pytest.mark.parametrize(
+    ("hints", "replica"),
+    [
+        ([], 0),  # a tie goes to the first replica
+        ([(0, 5, None)], 1),  # the shorter queue wins
+        ([(0, 5, None), (0, 0, None)], 0),  # a queue of 0 is a hint too
+        ([(0, None, 5.0)], 1),  # the shorter ETA wins
+        ([(0, None, 5.0), (0, None, 0.0)], 0),
+        ([(0, 3, None), (0, None, None)], 1),  # None leaves a hint as it was
+    ],
+)
+def test_load_hints_pick_the_less_loaded_replica(
+    hints: list[tuple[int, float | None, float | None]], replica: int
+) -> None:
+    scheduler = BatchScheduler([1, 1])
+    for hint in hints:
+        scheduler.report_load(*hint)
+    assert _first_replica(scheduler) == replica
+
+
+def test_free_slots_count_relative_to_each_replica_size() -> None:
+    scheduler = BatchScheduler([2, 1])
+    for row in range(2):
+        scheduler.add(row, "payload")
+    assert [start.replica for start in scheduler.start_ready(0.0)] == [0, 1]
