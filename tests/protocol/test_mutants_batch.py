@@ -97,3 +97,12 @@ def test_free_slots_count_relative_to_each_replica_size() -> None:
     for row in range(2):
         scheduler.add(row, "payload")
     assert [start.replica for start in scheduler.start_ready(0.0)] == [0, 1]
+
+
+@pytest.mark.parametrize(("ordered", "handed"), [(False, [1]), (True, [])])
+def test_unordered_rows_are_handed_out_as_they_finish(ordered: bool, handed: list[int]) -> None:
+    scheduler = BatchScheduler([2], ordered=ordered)
+    scheduler.add(0, "a")
+    scheduler.add(1, "b")
+    assert len(scheduler.start_ready(0.0)) == 2
+    assert [done.row for done in scheduler.finished(1, Outcome.OK, 0.0, value="B")] == handed
