@@ -128,3 +128,8 @@ def test_json_that_is_not_a_message_is_named(data: bytes, text: str) -> None:
 def test_an_event_id_that_is_not_text_is_dropped() -> None:
     message, _ = decode_with_repairs(b'{"msg":"not-yet-known","event_id":5}')
     assert message == UnknownMessage("not-yet-known", None, '{"msg":"not-yet-known","event_id":5}')
+
+
+def test_an_unknown_message_keeps_its_tag_event_id_and_text() -> None:
+    data = '{"msg":"not-yet-known","event_id":"e","x":[1]}'
+    assert decode_with_repairs(data) == (UnknownMessage("not-yet-known", "e", data), ())
