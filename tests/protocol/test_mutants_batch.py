@@ -106,3 +106,23 @@ def test_unordered_rows_are_handed_out_as_they_finish(ordered: bool, handed: lis
     scheduler.add(1, "b")
     assert len(scheduler.start_ready(0.0)) == 2
     assert [done.row for done in scheduler.finished(1, Outcome.OK, 0.0, value="B")] == handed
+
+
+def test_a_success_counts_returns_the_value_and_leaves_the_replica_ready() -> None:
+    scheduler = BatchScheduler([1])
+    for row in range(2):
+        scheduler.add(row, "payload")
+        (start,) = scheduler.start_ready(0.0)
+        (done,) = scheduler.finished(start.row, Outcome.OK, 0.0, value=f"v{row}")
+        assert (done.row, done.value, done.error) == (row, f"v{row}", None)
+    assert scheduler.stats()[0].done == 2 and not scheduler.stats()[0].cooling
+
+
+@pytest.mark.parametrize(("outcome", "cooling"), [(Outcome.FINAL, False), (Outcome.NOT_RUN, True)])
+def test_only_a_failure_of_the_server_cools_the_replica(outcome: Outcome, cooling: bool) -> None:
+    scheduler = BatchScheduler([1], retries=0)
+    scheduler.add(0, "payload")
+    (start,) = scheduler.start_ready(0.0)
+    (done,) = scheduler.finished(start.row, outcome, 0.0, error=ValueError("x"))
+    assert isinstance(done.error, ValueError)
+    assert scheduler.stats()[0].cooling is cooling
