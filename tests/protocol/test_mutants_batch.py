@@ -126,3 +126,12 @@ def test_only_a_failure_of_the_server_cools_the_replica(outcome: Outcome, coolin
     (done,) = scheduler.finished(start.row, outcome, 0.0, error=ValueError("x"))
     assert isinstance(done.error, ValueError)
     assert scheduler.stats()[0].cooling is cooling
+
+
+def test_failed_rows_are_counted_and_a_last_retry_after_is_honoured() -> None:
+    scheduler = BatchScheduler([1], retries=0)
+    for row in range(2):
+        scheduler.add(row, "payload")
+        (start,) = scheduler.start_ready(0.0)  # a Retry-After of 0: no cooling wait
+        scheduler.finished(start.row, Outcome.NOT_RUN, 0.0, retry_after=0.0)
+        assert scheduler.stats()[0].failed == row + 1
