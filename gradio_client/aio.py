@@ -38,6 +38,7 @@ cancelled (``gradio_client.errors.CancelledError``, never ``trio.Cancelled`` or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -51,7 +52,6 @@ import sniffio
 from . import _files, _official
 from ._async_job import AsyncJob, OutputUpdate, Update, on_success
 from ._job import Call, ResultCallback, callbacks_of
-from .protocol.actions import Action
 from .protocol.connect import (
     DEFAULT_HUB,
     DEFAULT_LIMITS,
@@ -157,6 +157,7 @@ class AsyncClient(ClientBase, _official.OfficialNames):
         self.session_hash = str(uuid.uuid4())
         self._http: httpx.AsyncClient | None = None
         self._jobs: dict[int, AsyncJob] = {}  # by the machine's id
+        self._jobs_lock = contextlib.nullcontext()  # one thread: the event loop's
         self._pending: dict[AsyncJob, None] = {}  # every job not ended, uploads included
         self._call_headers: dict[int, dict[str, str]] = {}
         self._closed = False
@@ -398,30 +399,6 @@ class AsyncClient(ClientBase, _official.OfficialNames):
     def _check_open(self) -> None:
         if self._closed or getattr(self, "_shell", None) is None or self._shell.stopped:
             raise LocalProtocolError("This client is closed; create a new one to submit jobs.")
-
-    def _submit_call(
-        self, job: AsyncJob, call: Call, uploaded: dict[str, Any], timeout: float | None
-    ) -> int:
-        """Hand a job to the machine (its files uploaded); its id.  Raises what the
-        machine refuses with (``GradioClientError``)."""
-        protocol = self._conn.config.protocol
-        data = _files.substitute_uploads(call.data, uploaded, protocol) if uploaded else call.data
-
-        def register(job_id: int) -> None:
-            self._call_headers[job_id] = call.headers
-            self._jobs[job_id] = job
-
-        return self._shell.submit(
-            register, call.endpoint.fn_index, data, timeout=timeout, extra=call.extra
-        )
-
-    def _deliver(self, action: Action) -> None:
-        job_id = getattr(action, "job", None)
-        if job_id is None:
-            return
-        job = self._jobs.get(job_id)
-        if job is not None:
-            job.deliver(action)
 
     def _cancel_job(self, job_id: int) -> None:
         """Tell the machine (and so the server) to cancel a job it still runs."""

@@ -23,7 +23,6 @@ import httpx
 from . import _files, _official
 from ._job import Call, JobBase, ResultCallback, call_with, callbacks_of, now
 from .errors import CancelledError
-from .protocol.actions import Action
 from ._files import DEFAULT_TEMP_DIR as DEFAULT_TEMP_DIR  # the official module-level name
 from .protocol.api import Endpoint as Endpoint  # gradio: `from gradio_client.client import Endpoint`
 from .protocol.connect import (
@@ -314,7 +313,7 @@ class Client(ClientBase, _official.OfficialNames):
         self._jobs_lock = threading.Lock()
         self._closed = False
         self._call_headers: dict[int, dict[str, str]] = {}
-        self._shell = ThreadShell(
+        self._shell: ThreadShell = ThreadShell(
             self._http,
             self._machine,
             self._conn,
@@ -466,32 +465,6 @@ class Client(ClientBase, _official.OfficialNames):
         return cls(space_id, token=token, max_workers=max_workers, verbose=verbose, **client_kwargs)
 
     # ------------------------------------------------------------------ internals
-
-    def _deliver(self, action: Action) -> None:
-        job_id = getattr(action, "job", None)
-        if job_id is None:
-            return
-        with self._jobs_lock:
-            job = self._jobs.get(job_id)
-        if job is not None:
-            job.deliver(action)
-
-    def _submit_call(
-        self, job: Job, call: Call, uploaded: dict[str, Any], timeout: float | None
-    ) -> int:
-        """Hand a job to the machine (its files uploaded); its id.  Raises what the
-        machine refuses with (``GradioClientError``)."""
-        protocol = self._conn.config.protocol
-        data = _files.substitute_uploads(call.data, uploaded, protocol) if uploaded else call.data
-
-        def register(job_id: int) -> None:
-            self._call_headers[job_id] = call.headers
-            with self._jobs_lock:
-                self._jobs[job_id] = job
-
-        return self._shell.submit(
-            register, call.endpoint.fn_index, data, timeout=timeout, extra=call.extra
-        )
 
     def _cancel_on_server(self, job_id: int) -> None:
         if not self._closed:

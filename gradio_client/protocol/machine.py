@@ -1,45 +1,12 @@
 """``gradio_client.protocol.machine``: the queue machine's names, kept importable here.
 
 The machine itself lives in the ``queue`` package (``protocol/queue/``): see its modules
-for the rules.
+for the rules.  This module re-exports exactly that package's ``__all__``.
 """
 
 from __future__ import annotations
 
-from .queue import (
-    DIFFED,
-    EVENT_ACK_TIMEOUT,
-    INPUTS,
-    MAX_REPEATS,
-    MAX_STATUS_UPDATES,
-    MOVES,
-    MULTIPLEXED,
-    PROTOCOLS,
-    MachineConfig,
-    MachineWatcher,
-    Observer,
-    Phase,
-    QueueMachine,
-    StreamKind,
-    Wire,
-    watch_machines,
-)
+from . import queue as _queue
+from .queue import *  # noqa: F403  (the names of queue.__all__)
 
-__all__ = [
-    "DIFFED",
-    "EVENT_ACK_TIMEOUT",
-    "INPUTS",
-    "MAX_REPEATS",
-    "MAX_STATUS_UPDATES",
-    "MOVES",
-    "MULTIPLEXED",
-    "PROTOCOLS",
-    "MachineConfig",
-    "MachineWatcher",
-    "Observer",
-    "Phase",
-    "QueueMachine",
-    "StreamKind",
-    "Wire",
-    "watch_machines",
-]
+__all__ = list(_queue.__all__)

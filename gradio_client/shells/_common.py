@@ -13,6 +13,7 @@ The rest lives in modules named for it, and is importable from here too: ``_http
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import warnings
@@ -203,10 +204,43 @@ def saved_token() -> str | None:
 
 
 class ClientBase:
-    """The read-only surface shared by ``Client`` and ``AsyncClient``."""
+    """What ``Client`` and ``AsyncClient`` share: the read-only surface, and handing jobs
+    to the shell and the machine's actions to the jobs (``_jobs_lock`` is a real lock in
+    the sync client, whose shell delivers from reader threads, and a no-op in the async
+    one, where everything runs on the event loop's thread)."""
 
     _conn: Connection
     _download_dir: str | None
+    _shell: Any  # ThreadShell or an async driver: both have ``submit``
+    _jobs: dict[int, Any]  # Job or AsyncJob, by the machine's id
+    _jobs_lock: contextlib.AbstractContextManager[Any]
+    _call_headers: dict[int, dict[str, str]]
+
+    def _submit_call(self, job: Any, call: Any, uploaded: dict[str, Any], timeout: float | None) -> int:
+        """Hand a job (``call``: a ``_job.Call``) to the machine, its files uploaded; its
+        id.  Raises what the machine refuses with (``GradioClientError``)."""
+        protocol = self._conn.config.protocol
+        data = _files.substitute_uploads(call.data, uploaded, protocol) if uploaded else call.data
+
+        def register(job_id: int) -> None:
+            self._call_headers[job_id] = call.headers
+            with self._jobs_lock:
+                self._jobs[job_id] = job
+
+        job_id: int = self._shell.submit(
+            register, call.endpoint.fn_index, data, timeout=timeout, extra=call.extra
+        )
+        return job_id
+
+    def _deliver(self, action: Action) -> None:
+        """The shell's delivery of one action: to its job, if it is still known."""
+        job_id = getattr(action, "job", None)
+        if job_id is None:
+            return
+        with self._jobs_lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            job.deliver(action)
 
     def _needs_io(self, data: list[Any]) -> bool:
         """Whether an output has files to download (a walk that stops at the first)."""
