@@ -13,10 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._lazy import import_httpcore
-
-import_httpcore()  # before anything builds an httpx client: trio and anyio on first use only
-
 from ._files import file, handle_file
 from .client import Client, Job
 from .errors import (

@@ -65,9 +65,16 @@ print(json.dumps([outs, sync.trio.Lock is trio.Lock, sync.anyio.Lock is anyio.Lo
 
 
 def test_an_async_library_imported_first_is_used_as_it_is() -> None:
+    """``import gradio_client`` loads no httpcore at all; building a client's httpx
+    arguments imports it with the real trio (already imported) and anyio deferred."""
     code = """
-import json, trio
-import gradio_client, httpcore._synchronization as sync
-print(json.dumps([sync.trio is trio, type(sync.anyio).__name__]))
+import json, sys, trio
+import gradio_client
+before = "httpcore" in sys.modules
+from gradio_client.shells._guard import CredentialGuard
+from gradio_client.shells._http import http_kwargs
+http_kwargs(None, True, CredentialGuard("http://127.0.0.1:1", None, "http://127.0.0.1:2"), asynchronous=False)
+import httpcore._synchronization as sync
+print(json.dumps([before, sync.trio is trio, type(sync.anyio).__name__]))
 """
-    assert json.loads(_python(code)) == [True, "_Deferred"]
+    assert json.loads(_python(code)) == [False, True, "_Deferred"]

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import httpx
 
+from .._lazy import import_httpcore
 from .._tls import verifying_context
 from ..protocol.connect import HttpRequest, HttpResponse, Limits, too_large
 from ._guard import CredentialGuard
@@ -63,6 +64,7 @@ def http_kwargs(
     response hook, ``cap_bodies``): with these, every request the client makes keeps its
     credentials on the app's origin and every body it reads is bounded.
     """
+    import_httpcore()  # before httpx builds a transport: trio and anyio on first use only
     kwargs = dict(httpx_kwargs or {})
     kwargs.setdefault("timeout", httpx.Timeout(30.0, connect=10.0))
     kwargs.setdefault("follow_redirects", True)

@@ -16,12 +16,11 @@ the caller's) read exactly as before, and so do reads that come within ``STALL``
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.request import getproxies
 
-import httpcore
 import httpx
 
 STALL = 2.0  # seconds a short request's read may wait before its thread counts as stalled
@@ -47,69 +46,6 @@ def _stalled() -> None:
         hook()
 
 
-class StallStream(httpcore.NetworkStream):
-    """A network stream whose reads report a stall (see the module doc)."""
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        if getattr(_local, "hook", None) is None or (timeout is not None and timeout <= STALL):
-            return self._stream.read(max_bytes, timeout)
-        try:
-            return self._stream.read(max_bytes, STALL)
-        except httpcore.ReadTimeout:
-            _stalled()
-            return self._stream.read(max_bytes, None if timeout is None else timeout - STALL)
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, timeout)
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        return StallStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class StallBackend(httpcore.NetworkBackend):
-    """httpcore's network backend, its streams wrapped in ``StallStream``."""
-
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        return StallStream(
-            self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        )
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        return StallStream(self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
 def stall_transport(kwargs: dict[str, Any]) -> httpx.HTTPTransport | None:
     """The default transport ``httpx.Client(**kwargs)`` would make, with ``StallBackend``;
     None when ``kwargs`` bring their own transport, a unix socket or a proxy, when proxies
@@ -128,6 +64,10 @@ def stall_transport(kwargs: dict[str, Any]) -> httpx.HTTPTransport | None:
         http2=kwargs.get("http2", False),
         limits=kwargs.get("limits", httpx.Limits(max_connections=100, max_keepalive_connections=20)),
     )
+    import httpcore  # imported by the transport above; here for its types
+
+    from ._stall_backend import StallBackend
+
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if not isinstance(backend, httpcore.NetworkBackend):  # pragma: no cover - another httpcore
