@@ -138,31 +138,27 @@ class _Core:
     # ------------------------------------------------------------------ streams
 
     def _open_session_stream(self, session: _Session, delay: float) -> _Stream:
-        stream = self._new_stream(StreamKind.SESSION, session.hash, None)
-        session.stream = stream
-        self._out.append(
-            OpenStream(
-                stream_id=stream.id,
-                path=f"{self._prefix}/queue/data?session_hash={session.hash}",
-                delay=delay,
-                read_timeout=self.config.stream_read_timeout,
-            )
-        )
+        path = f"{self._prefix}/queue/data?session_hash={session.hash}"
+        stream = session.stream = self._open(StreamKind.SESSION, session, path, delay)
         return stream
 
     def _open_heartbeat(self, session: _Session, delay: float) -> None:
         if not self.config.heartbeat or self._closed or not self._rules.session_stream:
             return
-        stream = self._new_stream(StreamKind.HEARTBEAT, session.hash, None)
-        session.heartbeat = stream
+        path = f"{self._prefix}/heartbeat/{session.hash}"
+        session.heartbeat = self._open(StreamKind.HEARTBEAT, session, path, delay)
+
+    def _open(self, kind: StreamKind, session: _Session, path: str, delay: float) -> _Stream:
+        stream = self._new_stream(kind, session.hash, None)
         self._out.append(
             OpenStream(
                 stream_id=stream.id,
-                path=f"{self._prefix}/heartbeat/{session.hash}",
+                path=path,
                 delay=delay,
                 read_timeout=self.config.stream_read_timeout,
             )
         )
+        return stream
 
     def _new_stream(self, kind: StreamKind, session: str, job: _Job | None) -> _Stream:
         stream = _Stream(self._next_id, kind, session, job, self.config.max_event_size)
