@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,18 +25,7 @@ from gradio_client import AsyncClient, Client
 from gradio_client.protocol.status import OutputUpdate, StatusUpdate
 
 from .hostile.server import Fault, HostileServer
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as app:
-        yield app
-
-
-@pytest.fixture
-def app(server: HostileServer) -> HostileServer:
-    server.reset()
-    return server
+from .hostile.fixtures import app, server  # noqa: F401  (fixtures)
 
 
 def shape(events: list[Any]) -> list[tuple[str, Any]]:

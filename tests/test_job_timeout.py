@@ -11,7 +11,6 @@ gives up first) and never reports ``JobTimeoutError``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +23,12 @@ from gradio_client.protocol.errors import JobTimeoutError
 from gradio_client.protocol.status import Status
 
 from .hostile.server import Fault, HostileServer
+from .hostile.fixtures import app, server  # noqa: F401  (fixtures)
 
 JOB_TIMEOUT = 1.5
 WAIT = 20.0  # well under the 30 s read timeout that would end a stall without the bound
 KINDS = ["sync", "trio", "asyncio"]
 TERMINAL = (Status.FINISHED, Status.CANCELLED)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HostileServer]:
-    with HostileServer() as app:
-        yield app
-
-
-@pytest.fixture
-def app(server: HostileServer) -> HostileServer:
-    server.reset()
-    return server
 
 
 class Outcome:
