@@ -26,7 +26,6 @@ the per-round ratios ours/official and the load average before and after.  Round
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -115,14 +114,6 @@ def worker(mode: str, url: str, clients: int) -> dict[str, Any]:
 # ------------------------------------------------------------------ the bench
 
 
-def _load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run_worker(python: str, env: dict[str, str], cwd: str, mode: str, url: str,
                clients: int = 0) -> dict[str, Any]:
     done = subprocess.run([python, str(Path(__file__).resolve()), "--worker", mode, url, str(clients)],
@@ -182,7 +173,7 @@ def main() -> int:
     ap.add_argument("--json", help="also write every sample here")
     args = ap.parse_args()
 
-    run = _load("gcx_bench_run", ROOT / "bench" / "run.py")
+    from coldstart import RUN as run  # bench/run.py, loaded once by its sibling (bench/ is on sys.path)
     pythons = {"ours": str(run.ensure_bench_env()), "official": str(run.ensure_official())}
     envs = {"ours": run.worker_env("ours"), "official": run.worker_env("official")}
     app = None
