@@ -64,14 +64,19 @@ OWN_TESTS = {
     "connect": ["tests/protocol/test_connect.py"],
     "pytypes": ["tests/protocol/test_pytypes.py"],
     "app": ["tests/protocol/test_api.py", "tests/protocol/test_api_calls.py",
-            "tests/protocol/test_config_degrade.py"],
+            "tests/protocol/test_config_degrade.py", "tests/protocol/test_info_document.py"],
+    "job": ["tests/protocol/test_job.py"],
+    # the queue machine (queue/*): its example, edge, table and property tests
+    "queue": ["tests/protocol/test_machine.py", "tests/protocol/test_machine_edges.py",
+              "tests/protocol/test_machine_table.py", "tests/protocol/test_machine_properties.py",
+              "tests/protocol/test_stream_budget.py", "tests/protocol/test_stream_budget_properties.py"],
     # no test file of their own: the machine's example tests, and the messages fuzz target
     "messages": ["tests/protocol/test_machine.py", "tests/protocol/test_machine_edges.py",
                  "fuzz/fuzz_messages.py"],
     "status": ["tests/protocol/test_machine.py", "tests/protocol/test_machine_edges.py",
                "tests/protocol/test_job.py"],
 }
-ALL_TESTS = ["tests/protocol", "tests/test_core_purity.py"]  # errors, the queue machine
+ALL_TESTS = ["tests/protocol", "tests/test_core_purity.py"]  # errors, actions
 
 MUT_REQUIREMENTS = [
     "mutmut==3.8.1",
