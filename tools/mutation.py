@@ -283,7 +283,7 @@ def check(args: argparse.Namespace) -> int:
     """Apply each mutant's diff to a clean clone (``WORKDIR-check``, same commit as the run)
     and run the given test files of the checkout (committed or not) against it."""
     workdir = _workdir_of(Path(args.workdir), args.names[0])
-    checkdir = Path(str(workdir) + "-check")
+    checkdir = Path(args.checkdir or str(workdir) + "-check")
     commit = (workdir / "mutation-commit.txt").read_text().strip()
     if not (checkdir / ".git").exists():
         subprocess.run(["git", "clone", "-q", "--no-checkout", str(ROOT), str(checkdir)], check=True)
@@ -345,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=show)
     p = sub.add_parser("check")
     p.add_argument("--tests", action="append", required=True, help="a test file (repeat for more)")
+    p.add_argument("--checkdir", help="the clean clone to apply mutants in (default: the run's "
+                   "work folder + '-check'); two checks at once need two")
     p.add_argument("names", nargs="+")
     p.set_defaults(func=check)
     args = parser.parse_args(argv)
