@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from gradio_client.protocol.actions import (
+    CloseStream,
     JobCancelled,
     JobFailed,
     JobSucceeded,
@@ -26,12 +27,15 @@ from gradio_client.protocol.errors import (
     AuthenticationError,
     ConnectionLostError,
     HTTPStatusError,
+    JobTimeoutError,
+    LocalProtocolError,
     QueueFullError,
+    RemoteProtocolError,
     SessionNotFoundError,
     StreamCutError,
     TooManyRequestsError,
 )
-from gradio_client.protocol.machine import MachineConfig, QueueMachine, watch_machines
+from gradio_client.protocol.machine import MachineConfig, Phase, QueueMachine, watch_machines
 from gradio_client.protocol.queue.failures import HIDDEN_ERROR
 
 from .machine_helpers import Harness, only
@@ -224,3 +228,208 @@ def test_an_unqueued_500_with_an_error_is_an_app_error() -> None:
     end = predict(500, b'{"error": null}')
     assert isinstance(end.error, AppError) and str(end.error) == HIDDEN_ERROR
 
+
+
+# ------------------------------------------------------------------ machine.py: user inputs
+
+
+def test_a_closed_machine_refuses_new_jobs_and_says_why() -> None:
+    h = Harness()
+    h.feed(h.machine.close())
+    with pytest.raises(LocalProtocolError, match="closed"):
+        h.submit()
+
+
+def test_cancel_and_close_name_their_cause() -> None:
+    h = Harness()
+    first, _ = joined(h, "E1")
+    second, _ = joined(h, "E2")
+    h.feed(h.machine.cancel(first, now=0.0))
+    h.feed(h.machine.close())
+    ends = [h.terminal(first), h.terminal(second)]
+    assert all(isinstance(end, JobCancelled) for end in ends)
+    assert "caller" in ends[0].reason and "closed" in ends[1].reason
+
+
+def test_a_timeout_expires_exactly_at_its_deadline() -> None:
+    h = Harness()
+    job, _ = joined(h, timeout=2.0)
+    assert h.feed(h.machine.tick(1.5)) == []
+    h.feed(h.machine.tick(2.0))
+    error = h.terminal(job).error
+    assert isinstance(error, JobTimeoutError) and "timeout" in str(error)
+
+
+def test_a_sibling_cancelled_by_the_server_ends_exactly_at_its_grace_deadline() -> None:
+    h = Harness(cancel_grace=3.0)
+    first, opened = joined(h, "E1")
+    sid = h.open([session_stream(opened)])
+    second, _ = joined(h, "E2")
+    h.data(sid, {"msg": "process_starts", "event_id": "E2"})
+    h.feed(h.machine.cancel(first, now=1.0))
+    assert h.machine.next_deadline() == 4.0
+    h.feed(h.machine.tick(3.5))
+    assert h.machine.phase(second) is Phase.WAITING
+    h.feed(h.machine.tick(4.0))
+    end = h.terminal(second)
+    assert isinstance(end, JobCancelled) and "cancelled by the server" in end.reason
+
+
+def test_a_joined_job_without_an_ack_timeout_never_expires() -> None:
+    h = Harness()
+    job, opened = joined(h)
+    h.open([session_stream(opened)])
+    for now in (0.0, 100.0, 10_000.0):
+        h.feed(h.machine.tick(now))
+    assert h.machine.phase(job) is Phase.WAITING and h.machine.next_deadline() is None
+
+
+# ------------------------------------------------------------------ machine.py: replies
+
+
+def cancel_reply(status: int) -> list[str]:
+    h = Harness()
+    job, _ = joined(h)
+    cancel = only(h.feed(h.machine.cancel(job, now=0.0)), Post)
+    assert cancel.path.endswith("/cancel")
+    h.feed(h.machine.receive_response(cancel.request_id, status, b"{}"))
+    return h.notices()
+
+
+@pytest.mark.parametrize("status", [200, 204, 299])
+def test_an_accepted_cancel_request_is_silent(status: int) -> None:
+    assert cancel_reply(status) == []
+
+
+@pytest.mark.parametrize("status", [199, 300, 404, 500])
+def test_a_refused_cancel_request_is_a_notice_naming_its_status(status: int) -> None:
+    assert [n for n in cancel_reply(status) if f"HTTP {status}" in n] != []
+
+
+def sse_v0_data_reply(status: int) -> Any:
+    h = Harness("sse")
+    job, actions = h.submit()
+    sid = h.open(actions)
+    post = only(h.data(sid, {"msg": "send_data", "event_id": "E1"}), Post)
+    assert post.path == "/queue/data" and json.loads(post.body)["event_id"] == "E1"
+    h.feed(h.machine.receive_response(post.request_id, status, b'{"detail": "nope"}'))
+    return h, job
+
+
+@pytest.mark.parametrize("status", [200, 299])
+def test_a_2xx_queue_data_reply_lets_the_job_go_on(status: int) -> None:
+    h, job = sse_v0_data_reply(status)
+    assert h.machine.phase(job) is Phase.WAITING
+
+
+@pytest.mark.parametrize("status", [300, 404, 500])
+def test_a_refused_queue_data_post_fails_the_job_naming_it(status: int) -> None:
+    h, job = sse_v0_data_reply(status)
+    error = h.terminal(job).error
+    assert isinstance(error, HTTPStatusError) and error.status_code == status
+    assert "queue/data" in str(error) and "nope" in str(error)
+
+
+# ------------------------------------------------------------------ machine.py: stream heads
+
+
+def open_session(ctype: str | None, status: int = 200) -> tuple[Harness, int, int]:
+    h = Harness()
+    job, opened = joined(h)
+    sid = session_stream(opened).stream_id
+    h.feed(h.machine.stream_opened(sid, status, ctype))
+    return h, job, sid
+
+
+@pytest.mark.parametrize(
+    "ctype",
+    [None, "text/event-stream", "Text/Event-Stream", "text/event-stream; charset=utf-8",
+     "text/event-stream;charset=utf-8; q=1", " text/event-stream ;charset=utf-8"],
+)
+def test_an_event_stream_is_known_by_its_media_type_alone(ctype: str | None) -> None:
+    h, job, sid = open_session(ctype)
+    h.data(sid, {"msg": "process_completed", "event_id": "E1", "output": {"data": [1]}, "success": True})
+    assert h.terminal(job) == JobSucceeded(job=job, data=[1])
+
+
+@pytest.mark.parametrize("ctype", ["text/html", "application/json", "text/event-streams", "text/html; x=text/event-stream"])
+def test_a_200_stream_of_another_media_type_fails_the_job(ctype: str) -> None:
+    h, job, sid = open_session(ctype)
+    h.feed(h.machine.receive_stream_data(sid, b"<html>login</html>"))
+    h.feed(h.machine.receive_stream_eof(sid))
+    error = h.terminal(job).error
+    assert isinstance(error, RemoteProtocolError) and "login" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "fatal"),
+    [(199, False), (300, False), (399, False), (400, True), (404, True), (428, True),
+     (429, False), (430, True), (499, True), (500, False), (503, False)],
+)
+def test_which_refused_streams_end_the_job_at_once(status: int, fatal: bool) -> None:
+    """docs/wire.md: a 4xx (but 429) or a 2xx that is not an event stream will not get
+    better by reconnecting; anything else is retried within the reopen budget."""
+    h, job, sid = open_session("text/event-stream", status)
+    h.feed(h.machine.receive_stream_data(sid, b'{"detail": "refused"}'))
+    after = h.feed(h.machine.receive_stream_eof(sid))
+    if fatal:
+        error = h.terminal(job).error
+        assert isinstance(error, (HTTPStatusError, AuthenticationError, RemoteProtocolError))
+    else:
+        assert h.machine.phase(job) is Phase.WAITING
+        assert "queue/data" in session_stream(after).path
+
+
+def test_a_heartbeat_is_read_whatever_its_media_type_and_backs_off_only_while_silent() -> None:
+    h = Harness(heartbeat=True)
+    hb = only(h.feed(h.machine.start()), OpenStream)
+    delays = []
+    for speaks in (False, False, True, False):
+        h.feed(h.machine.stream_opened(hb.stream_id, 200, "text/plain"))
+        if speaks:
+            h.feed(h.machine.receive_stream_data(hb.stream_id, b"anything"))
+        hb = only(h.feed(h.machine.receive_stream_eof(hb.stream_id)), OpenStream)
+        delays.append(hb.delay)
+    assert delays == [1.0, 2.0, 1.0, 1.0]
+    assert h.notices() == []
+
+
+def test_a_too_large_event_closes_its_stream_and_reopens() -> None:
+    h = Harness(max_event_size=1000)
+    job, opened = joined(h)
+    sid = h.open([session_stream(opened)])
+    after = h.feed(h.machine.receive_stream_data(sid, b"data: " + b"x" * 5000))
+    assert CloseStream(stream_id=sid) in after
+    assert session_stream(after).stream_id != sid and h.machine.phase(job) is Phase.WAITING
+
+
+def generating(data: list[Any]) -> dict[str, Any]:
+    return {"msg": "process_generating", "event_id": "E1", "output": {"data": data}, "success": True}
+
+
+@pytest.mark.parametrize("how", ["too large", "eof"])
+def test_diffs_after_a_lost_message_are_skipped(how: str) -> None:
+    """A message lost to a stream end: later diffs have no base (the completion has it)."""
+    h = Harness(max_event_size=1000)
+    job, opened = joined(h)
+    sid = h.open([session_stream(opened)])
+    h.data(sid, generating(["a"]))
+    if how == "too large":
+        after = h.feed(h.machine.receive_stream_data(sid, b"data: " + b"x" * 5000))
+    else:
+        h.feed(h.machine.receive_stream_data(sid, b'data: {"msg": "process_gen'))
+        after = h.feed(h.machine.receive_stream_eof(sid))
+    again = h.open([session_stream(after)])
+    h.data(again, generating([[["append", [], "c"]]]))
+    h.data(again, {"msg": "process_completed", "event_id": "E1", "output": {"data": ["abc"]}, "success": True})
+    assert h.outputs(job) == [["a"]]
+    assert h.terminal(job) == JobSucceeded(job=job, data=["abc"])
+
+
+def test_a_job_stream_that_ends_early_fails_its_job_saying_so() -> None:
+    h = Harness("sse")
+    job, actions = h.submit()
+    sid = h.open(actions)
+    h.feed(h.machine.receive_stream_eof(sid))
+    error = h.terminal(job).error
+    assert isinstance(error, ConnectionLostError) and "ended the event stream" in str(error)
