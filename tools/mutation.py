@@ -105,6 +105,27 @@ settings.register_profile(
     print_blob=False,
 )
 settings.load_profile("mutation")
+
+CAP = 30  # a test that asks for more examples gets this many in a mutation run
+
+
+def _capped(chosen):
+    if chosen is None or chosen.max_examples <= CAP:
+        return chosen
+    return settings(chosen, max_examples=CAP, derandomize=True, database=None, deadline=None)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that set their own (larger) count: @settings on a @given test, or a stateful
+    TestCase's ``settings`` attribute."""
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if getattr(test, "is_hypothesis_test", False) and own is not None:
+            test._hypothesis_internal_use_settings = _capped(own)
+        cls = getattr(item, "cls", None)
+        if cls is not None and isinstance(getattr(cls, "settings", None), settings):
+            cls.settings = _capped(cls.settings)
 '''
 
 STATUS_BY_CODE = {
