@@ -14,9 +14,11 @@ import pytest
 
 from gradio_client.protocol.actions import (
     CloseStream,
+    EmitStatus,
     JobCancelled,
     JobFailed,
     JobSucceeded,
+    Notice,
     OpenStream,
     OpenWebSocket,
     Post,
@@ -29,14 +31,22 @@ from gradio_client.protocol.errors import (
     HTTPStatusError,
     JobTimeoutError,
     LocalProtocolError,
+    MalformedMessageError,
     QueueFullError,
     RemoteProtocolError,
+    ReplicaMismatchError,
     SessionNotFoundError,
     StreamCutError,
     TooManyRequestsError,
 )
-from gradio_client.protocol.machine import MachineConfig, Phase, QueueMachine, watch_machines
+from gradio_client.protocol.machine import (
+    MachineConfig,
+    Phase,
+    QueueMachine,
+    watch_machines,
+)
 from gradio_client.protocol.queue.failures import HIDDEN_ERROR
+from gradio_client.protocol.status import Status
 
 from .machine_helpers import Harness, only
 
@@ -433,3 +443,199 @@ def test_a_job_stream_that_ends_early_fails_its_job_saying_so() -> None:
     h.feed(h.machine.receive_stream_eof(sid))
     error = h.terminal(job).error
     assert isinstance(error, ConnectionLostError) and "ended the event stream" in str(error)
+
+
+def test_a_job_joined_after_a_tick_asks_for_a_tick_at_that_time() -> None:
+    h = Harness(event_ack_timeout=30.0)
+    _, actions = h.submit()
+    h.feed(h.machine.tick(10.0))
+    h.join(actions, "E1")
+    assert h.machine.next_deadline() == 10.0
+
+
+# ------------------------------------------------------------------ routing.py: odd messages
+
+
+def on_session_stream(*messages: dict[str, Any], **config: Any) -> tuple[Harness, int, int]:
+    h = Harness(**config)
+    job, opened = joined(h)
+    sid = h.open([session_stream(opened)])
+    for message in messages:
+        h.data(sid, message)
+    return h, job, sid
+
+
+def test_a_repaired_message_is_noticed_for_its_job_and_still_counts() -> None:
+    h, job, sid = on_session_stream({"msg": "estimation", "event_id": "E1", "rank": 1.5, "queue_size": 2})
+    h.data(sid, {"msg": "estimation", "event_id": "ZZ", "rank": 1.5, "queue_size": 2})
+    repaired = [n for n in h.of(Notice) if "unreadable field" in n.message]
+    assert [n.job for n in repaired] == [job, None]
+    assert all("Estimation" in n.message and "rank" in n.message for n in repaired)
+    assert [a.update.queue_size for a in h.of(EmitStatus, job)] == [2]
+
+
+def test_a_repaired_message_on_a_websocket_is_noticed_for_its_job() -> None:
+    h = Harness("ws")
+    job, sid = ws_job(h)
+    ws_say(h, sid, {"msg": "estimation", "rank": -1, "queue_size": 2})
+    assert [n.job for n in h.of(Notice) if "rank" in n.message] == [job]
+
+
+def test_unknown_and_unreadable_messages_without_an_event_are_named_in_notices() -> None:
+    h, job, sid = on_session_stream({"msg": "bogus", "event_id": "E1"})
+    h.feed(h.machine.receive_stream_data(sid, b'data: {"msg": "estimation", "event_id": 5}\n\n'))
+    h.data(sid, {"msg": "unexpected_error", "message": "KeyError boom"})
+    h.data(sid, {"msg": "process_starts"})
+    notices = h.notices()
+    assert any("'bogus'" in n for n in notices)
+    assert any("estimation" in n and "event_id" in n for n in notices)
+    assert any("KeyError boom" in n for n in notices)
+    assert any("ProcessStarts" in n for n in notices)
+    assert h.machine.phase(job) is Phase.WAITING
+
+
+def test_an_unreadable_message_on_a_job_socket_fails_that_job_whatever_its_event_id() -> None:
+    h = Harness("ws")
+    job, sid = ws_job(h)
+    h.feed(h.machine.receive_ws_message(sid, '{"msg": "process_completed", "event_id": "X", "output": 3}'))
+    assert isinstance(h.terminal(job).error, MalformedMessageError)
+
+
+def test_an_unreadable_result_without_an_event_fails_every_possible_owner_of_its_session() -> None:
+    h = Harness()
+    waiting, opened = joined(h, "E1")
+    sid = h.open([session_stream(opened)])
+    joining, _ = h.submit()
+    h.feed(h.machine.reset_session("S2"))
+    other, _ = h.submit()  # another session: not a possible owner
+    h.feed(h.machine.receive_stream_data(sid, b'data: {"msg": "process_completed", "event_id": 5}\n\n'))
+    for job in (waiting, joining):
+        assert isinstance(h.terminal(job).error, MalformedMessageError)
+    assert h.machine.phase(other) is Phase.JOINING
+
+
+# ------------------------------------------------------------------ routing.py: the session
+
+
+def test_a_message_names_its_job_for_the_ack_clock_among_several() -> None:
+    h = Harness(event_ack_timeout=5.0)
+    first, opened = joined(h, "E1")
+    sid = h.open([session_stream(opened)])
+    second, _ = joined(h, "E2")
+    h.data(sid, {"msg": "estimation", "event_id": "E1", "rank": 0, "queue_size": 2})
+    h.data(sid, {"msg": "estimation", "event_id": "E1", "rank": 0, "queue_size": 2})
+    h.feed(h.machine.tick(0.0))
+    h.feed(h.machine.tick(6.0))
+    assert h.machine.phase(first) is Phase.WAITING
+    assert isinstance(h.terminal(second).error, ReplicaMismatchError)
+
+
+def test_a_stream_that_spoke_of_a_live_job_reopens_at_once() -> None:
+    h, _, sid = on_session_stream()
+    h.data(sid, {"msg": "estimation", "event_id": "E1", "rank": 0, "queue_size": 1})
+    assert session_stream(h.feed(h.machine.receive_stream_eof(sid))).delay == 0.0
+    h2, _, sid2 = on_session_stream()
+    assert session_stream(h2.feed(h2.machine.receive_stream_eof(sid2))).delay > 0.0
+
+
+def test_a_stream_that_ended_a_job_reopens_at_once_for_the_others() -> None:
+    h = Harness()
+    first, opened = joined(h, "E1")
+    joined(h, "E2")
+    sid = h.open([session_stream(opened)])
+    for _ in range(3):
+        reopen = session_stream(h.feed(h.machine.receive_stream_eof(sid)))
+        sid = h.open([reopen])
+    assert reopen.delay > 0.0  # both jobs stall: the ends back off
+    h.data(sid, {"msg": "process_completed", "event_id": "E1", "output": {"data": [1]}, "success": True})
+    assert session_stream(h.feed(h.machine.receive_stream_eof(sid))).delay == 0.0
+    assert h.terminal(first) == JobSucceeded(job=first, data=[1])
+
+
+@pytest.mark.parametrize("event_id", [None, "E1"])
+def test_a_stream_ended_after_close_stream_was_not_cut(event_id: str | None) -> None:
+    h, job, sid = on_session_stream({"msg": "estimation", "event_id": "E1", "rank": 0, "queue_size": 1})
+    h.data(sid, {"msg": "close_stream", "event_id": event_id})
+    again = h.open([session_stream(h.feed(h.machine.receive_stream_eof(sid)))])
+    h.data(again, {"msg": "unexpected_error", "session_not_found": True, "message": "gone"})
+    assert type(h.terminal(job).error) is SessionNotFoundError
+
+
+def test_a_cut_is_forgotten_once_the_session_loss_is_reported() -> None:
+    h, first, sid = on_session_stream({"msg": "estimation", "event_id": "E1", "rank": 0, "queue_size": 1})
+    again = h.open([session_stream(h.feed(h.machine.receive_stream_error(sid, ConnectionLostError("reset"))))])
+    lost = {"msg": "unexpected_error", "session_not_found": True, "message": "gone"}
+    h.data(again, lost)
+    assert isinstance(h.terminal(first).error, StreamCutError)
+    second, opened = joined(h, "E2")
+    third = h.open([session_stream(opened)])
+    h.data(third, {"msg": "estimation", "event_id": "E2", "rank": 0, "queue_size": 1}, lost)
+    assert type(h.terminal(second).error) is SessionNotFoundError
+
+
+@pytest.mark.parametrize(("message", "joining_fails"), [
+    ({"msg": "server_stopped"}, True),
+    ({"msg": "unexpected_error", "session_not_found": True, "message": "gone"}, False),
+])
+def test_a_lost_session_fails_its_waiting_jobs_and_a_stopped_server_its_joins_too(
+    message: dict[str, Any], joining_fails: bool
+) -> None:
+    h, waiting, sid = on_session_stream({"msg": "estimation", "event_id": "E1", "rank": 0, "queue_size": 1})
+    joining, _ = h.submit()
+    h.data(sid, message)
+    assert isinstance(h.terminal(waiting), JobFailed)
+    assert (h.machine.phase(joining) is Phase.DONE) is joining_fails
+
+
+# ------------------------------------------------------------------ routing.py: early messages
+
+
+def test_early_messages_are_bounded_by_a_count_that_replays_give_back() -> None:
+    h = Harness(early_message_limit=3)
+    first, first_join = h.submit()
+    keeper, _ = h.submit()  # a join in flight all along: early messages are kept
+    _, opened = joined(h, "E0")
+    sid = h.open([session_stream(opened)])
+    estimation = {"msg": "estimation", "rank": 0, "queue_size": 1}
+    h.data(sid, {**estimation, "event_id": "E1"}, {**estimation, "event_id": "E1"})
+    h.join(first_join, "E1")  # replays both: the count is back to 0
+    assert [a.update.code.name for a in h.of(EmitStatus, first)] == ["IN_QUEUE", "IN_QUEUE"]
+    h.data(sid, *({**estimation, "event_id": f"X{n}"} for n in range(3)))
+    assert not any("Too many" in n for n in h.notices())
+    h.data(sid, {**estimation, "event_id": "X3"})
+    assert [n for n in h.notices() if "Too many" in n] == [
+        "Too many early messages; dropped those of event X0."
+    ]
+    assert h.machine.phase(keeper) is Phase.JOINING
+
+
+def test_an_unreadable_early_message_fails_its_job_when_named() -> None:
+    h = Harness()
+    job, join = h.submit()
+    _, opened = joined(h, "E0")
+    sid = h.open([session_stream(opened)])
+    h.feed(h.machine.receive_stream_data(sid, b'data: {"msg": "process_completed", "event_id": "E1", "output": 3}\n\n'))
+    assert h.machine.phase(job) is Phase.JOINING
+    h.join(join, "E1")
+    assert isinstance(h.terminal(job).error, MalformedMessageError)
+
+
+# ------------------------------------------------------------------ routing.py: statuses
+
+
+def test_advisory_messages_carry_their_fields_into_statuses() -> None:
+    h, job, _ = on_session_stream(
+        {"msg": "estimation", "event_id": "E1", "rank": 3, "queue_size": 7, "rank_eta": 2.5},
+        {"msg": "process_starts", "event_id": "E1", "eta": 1.25},
+        {"msg": "progress", "event_id": "E1", "progress_data": [{"index": 1, "length": 4, "unit": "steps"}]},
+        {"msg": "log", "event_id": "E1", "log": "hello", "level": "warning"},
+        {"msg": "process_generating", "event_id": "E1", "output": {"data": [1]}, "success": True},
+    )
+    queued, started, progress, log, iterating = (a.update for a in h.of(EmitStatus, job))
+    assert (queued.code, queued.rank, queued.queue_size, queued.eta) == (Status.IN_QUEUE, 3, 7, 2.5)
+    assert (started.code, started.eta) == (Status.PROCESSING, 1.25)
+    assert progress.code is Status.PROGRESS and progress.progress_data is not None
+    assert [(u.index, u.length, u.unit) for u in progress.progress_data] == [(1, 4, "steps")]
+    assert (log.code, log.log) == (Status.LOG, ("hello", "warning"))
+    assert log.log_details is not None and log.log_details.log == "hello"
+    assert (iterating.code, iterating.success) == (Status.ITERATING, True)
