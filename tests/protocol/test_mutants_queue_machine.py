@@ -639,3 +639,87 @@ def test_advisory_messages_carry_their_fields_into_statuses() -> None:
     assert (log.code, log.log) == (Status.LOG, ("hello", "warning"))
     assert log.log_details is not None and log.log_details.log == "hello"
     assert (iterating.code, iterating.success) == (Status.ITERATING, True)
+
+
+# ------------------------------------------------------------------ machine.py: bookkeeping
+
+
+def test_jobs_are_numbered_from_one_in_submission_order() -> None:
+    """Recorded sessions (tests/data/sessions) name jobs 1, 2, 3...: the numbering is stable."""
+    h = Harness()
+    assert [h.submit()[0] for _ in range(3)] == [1, 2, 3]
+    assert h.machine.pending_jobs() == [1, 2, 3]
+    h.feed(h.machine.cancel(2, now=0.0))
+    assert h.machine.pending_jobs() == [1, 3]
+    assert [h.machine.phase(j) for j in (1, 2, 3, 99)] == [Phase.JOINING, Phase.DONE, Phase.JOINING, Phase.DONE]
+
+
+def test_messages_for_an_unnamed_event_are_kept_while_any_join_is_in_flight() -> None:
+    h = Harness()
+    first, first_join = h.submit()
+    second, second_join = h.submit()
+    sid = h.open([session_stream(h.join(first_join, "E1"))])
+    h.data(sid, {"msg": "estimation", "event_id": "E2", "rank": 0, "queue_size": 2})
+    assert not any("unknown event" in n for n in h.notices())
+    h.join(second_join, "E2")
+    assert h.statuses(second) == ["IN_QUEUE"]
+    h.data(sid, {"msg": "estimation", "event_id": "E3", "rank": 0, "queue_size": 2})
+    assert [n for n in h.notices() if "unknown event" in n] == ["Dropped a message for unknown event E3."]
+    assert h.machine.phase(first) is Phase.WAITING
+
+
+def test_the_status_cap_given_to_the_machine_is_kept() -> None:
+    h = Harness()
+    h.machine = QueueMachine(MachineConfig(protocol="sse_v3"), "S", max_status_updates=2)
+    job, opened = joined(h)
+    sid = h.open([session_stream(opened)])
+    h.data(sid, *({"msg": "estimation", "event_id": "E1", "rank": n, "queue_size": 5} for n in range(4)))
+    assert h.statuses(job) == ["IN_QUEUE", "IN_QUEUE"]
+    assert any("more than 2" in n for n in h.notices())
+
+
+# ------------------------------------------------------------------ machine.py: observers
+
+
+def test_an_observer_sees_every_input_with_its_arguments_and_what_it_returned() -> None:
+    seen: list[tuple[str, dict[str, Any], Any]] = []
+    machine = QueueMachine(
+        MachineConfig(protocol="sse_v3"), "S", observer=lambda m, i, r: seen.append((m, dict(i), r))
+    )
+    job, actions = machine.submit(0, [1], now=0.0)
+    post = only(actions, Post)
+    reply = machine.receive_response(post.request_id, 200, b'{"event_id": "E1"}')
+    assert seen == [
+        ("submit", {"fn_index": 0, "data": [1], "now": 0.0}, (job, actions)),
+        ("receive_response", {"request_id": post.request_id, "status_code": 200,
+                              "body": b'{"event_id": "E1"}'}, reply),
+    ]
+    assert set(vars(machine)) >= {"submit", "tick", "ws_closed"}  # this instance only
+    assert "submit" not in vars(QueueMachine(MachineConfig(protocol="sse_v3"), "S"))
+
+
+def test_the_first_watcher_with_an_observer_observes_the_machine() -> None:
+    seen: list[str] = []
+    asked: list[str] = []
+
+    def silent(machine: QueueMachine) -> None:
+        asked.append("silent")
+
+    def observing(machine: QueueMachine) -> Any:
+        asked.append("observing")
+        return lambda method, inputs, returned: seen.append(method)
+
+    def late(machine: QueueMachine) -> Any:
+        asked.append("late")
+        return lambda method, inputs, returned: seen.append("late " + method)
+
+    stops = [watch_machines(silent), watch_machines(observing), watch_machines(late)]
+    try:
+        machine = QueueMachine(MachineConfig(protocol="sse_v3"), "S")
+    finally:
+        for stop in stops:
+            stop()
+    machine.start()
+    machine.tick(1.0)
+    assert asked == ["silent", "observing"]
+    assert seen == ["start", "tick"]
