@@ -14,6 +14,7 @@ keep the official semantics (see :mod:`gradio_client._compat` and
 from __future__ import annotations
 
 import enum
+import os
 
 from . import __version__
 from ._compat import (
@@ -78,6 +79,41 @@ class ServerMessage(str, enum.Enum):
     unexpected_error = "unexpected_error"
     close_stream = "close_stream"
     process_streaming = "process_streaming"
+
+
+def _gradio_major() -> int | None:
+    """The major version of the installed ``gradio`` (None: not installed, or unreadable),
+    read from its metadata, without importing it."""
+    from importlib import metadata
+
+    try:
+        return int(metadata.version("gradio").split(".")[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+def _strip_filename_1x(filename: str, max_bytes: int = 200) -> str:
+    """The file-name rule of the official client 1.x (which gradio 4.x and 5.x install):
+    keep letters, digits and ``._-`` and spaces (and commas in the stem, for gradio 5),
+    then drop characters from the end (gradio 4: of the whole name; gradio 5: of the stem,
+    the extension kept) until the name fits in ``max_bytes`` bytes of UTF-8."""
+    if _GRADIO_MAJOR == 4:
+        name, ext, allowed = filename, "", "._- "
+    else:
+        name, ext = os.path.splitext(filename)
+        allowed = "._-, "
+    name = "".join(c for c in name if c.isalnum() or c in allowed)
+    while name and len((name + ext).encode()) > max_bytes:
+        name = name[:-1]
+    return name + ext
+
+
+# gradio 4.x and 5.x name the files they save (uploads, cached outputs) with this helper:
+# under them it keeps the rule of the official client they were released with, so an app
+# serves the same file names as on that client (tests/dropin/test_older_gradio_on_ours.py).
+_GRADIO_MAJOR = _gradio_major()
+if _GRADIO_MAJOR in (4, 5):
+    strip_invalid_filename_characters = _strip_filename_1x  # noqa: F811
 
 
 STATE_COMPONENT = "state"

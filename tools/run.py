@@ -123,7 +123,17 @@ GRADIO_ENVS["6.31.0-ours"] = {
     "uninstall": ["gradio_client"],
     "then": ["--no-deps", "-e", "{ROOT}"],
 }
+# gradio 4.44.1 and 5.50.0 on this package (tests/dropin/test_older_gradio_on_ours.py): the same
+# recipe over the pins of their own entries above (tools/pins/gradio-<base version>.txt).
+for _base in ("5.50.0", "4.44.1"):
+    GRADIO_ENVS[f"{_base}-ours"] = {
+        "requirements": [*GRADIO_ENVS[_base]["requirements"], "msgspec==0.22.0", "trio==0.35.0",
+                         "trio-websocket==0.12.2", "wsproto==1.3.2"],
+        "uninstall": ["gradio_client"],
+        "then": ["--no-deps", "-e", "{ROOT}"],
+    }
 DROPIN_GRADIO = "6.31.0-ours"
+OLDER_DROPIN_GRADIO = ("4.44.1-ours", "5.50.0-ours")
 ALIASES = {"6": "6.31.0", "5": "5.50.0", "5.x": "5.50.0", "4": "4.44.1", "3": "3.50.2"}
 
 
@@ -438,9 +448,16 @@ def cmd_test(args: list[str]) -> int:
     for v in os.environ.get("GCX_TEST_GRADIO_VERSIONS", "").split():
         ensure_gradio(v)
     dropin_python = ensure_gradio(DROPIN_GRADIO)  # tests/dropin/: gradio on this package
+    # tests/dropin/test_older_gradio_on_ours.py: gradio 4.44.1 and 5.50.0 on this package,
+    # beside the same versions on the official client
+    older = {v: ensure_gradio(v) for v in OLDER_DROPIN_GRADIO}
+    for v in OLDER_DROPIN_GRADIO:
+        ensure_gradio(base_version(v))
     say(f"environments ready in {time.monotonic() - t0:.0f} s")
     env = child_env(gradio_python)
     env["GCX_DROPIN_PYTHON"] = str(dropin_python)
+    for v, python in older.items():  # GCX_DROPIN_PYTHON_4_44_1, GCX_DROPIN_PYTHON_5_50_0
+        env["GCX_DROPIN_PYTHON_" + base_version(v).replace(".", "_")] = str(python)
 
     rc = run([dev, "-m", "coverage", "run", "-m", "pytest", *args], cwd=ROOT, env=env)
     if rc == 5:

@@ -21,14 +21,14 @@ import json
 import sys
 from typing import Any, Literal, TextIO
 
-from . import batch_cli
-from ._stubgen import cli as stubs_cli
-from ._files import handle_file
-from .client import Client
-from .errors import GradioClientError
-from .protocol.api import Endpoint
-from .protocol.connect import is_url
-from .protocol.status import OutputUpdate, Status, StatusUpdate
+from .. import batch_cli
+from .._stubgen import cli as stubs_cli
+from .._files import handle_file
+from ..client import Client
+from ..errors import GradioClientError
+from ..protocol.api import Endpoint
+from ..protocol.connect import is_url
+from ..protocol.status import OutputUpdate, Status, StatusUpdate
 
 
 Kind = Literal["text", "file", "json"]
