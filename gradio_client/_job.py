@@ -82,6 +82,25 @@ class JobBase:
         )
         self._step(lambda state: state.action(action, now(), needs_io=needs_io))
 
+    def deliver_all(self, actions: Sequence[Action]) -> None:
+        """Several of the machine's actions for this job, in order, fed as one step: a
+        caller waiting for the job wakes once for them (a generator's status and the
+        output that came with it), not once each."""
+        needs_io = self._client._needs_io
+        steps = [
+            (action, isinstance(action, (EmitOutput, JobSucceeded)) and needs_io(action.data))
+            for action in actions
+        ]
+        at = now()
+
+        def feed(state: JobState) -> list[Effect]:
+            effects: list[Effect] = []
+            for action, io in steps:
+                effects += state.action(action, at, needs_io=io)
+            return effects
+
+        self._step(feed)
+
     def close(self, reason: str) -> None:
         """End the job now as cancelled (the client closed or stopped)."""
         self._step(lambda state: state.close(reason, now()))

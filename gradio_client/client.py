@@ -24,6 +24,7 @@ from . import _files, _official
 from ._job import Call, JobBase, ResultCallback, call_with, callbacks_of, now
 from .errors import CancelledError
 from ._files import DEFAULT_TEMP_DIR as DEFAULT_TEMP_DIR  # the official module-level name
+from .protocol.actions import EmitOutput, EmitStatus
 from .protocol.api import Endpoint as Endpoint  # gradio: `from gradio_client.client import Endpoint`
 from .protocol.connect import (
     DEFAULT_HUB,
@@ -41,6 +42,7 @@ from .protocol.job import (
     Effect,
     Finish,
     JobState,
+    Notify,
     Submit,
     Upload,
 )
@@ -181,6 +183,8 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
             self._step(lambda state: state.fail(bug, now()))
 
     def _perform(self, effect: Effect) -> None:
+        if type(effect) is Notify:  # done under the lock (``_step``); the usual effect
+            return
         client = self._client
         if isinstance(effect, Upload):
             client._shell.submit_io(lambda: self._upload(effect.path))
@@ -198,8 +202,7 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
                 self.set_exception(effect.error)
             else:
                 self.set_result(effect.value)
-        # Notify: done under the lock; AbortUpload: a blocking POST cannot be stopped,
-        # its result is ignored
+        # AbortUpload: a blocking POST cannot be stopped, its result is ignored
 
     def _upload(self, path: str) -> None:
         deadline = self._core.deadline
@@ -323,6 +326,7 @@ class Client(ClientBase, _official.OfficialNames):
             job_headers=lambda job: self._call_headers.get(job, {}),
             verify=ssl_verify,
             limits=limits,
+            deliver_run=self._deliver_run,
         )
         self._shell.feed(self._machine.start)
         if verbose:
@@ -465,6 +469,15 @@ class Client(ClientBase, _official.OfficialNames):
         return cls(space_id, token=token, max_workers=max_workers, verbose=verbose, **client_kwargs)
 
     # ------------------------------------------------------------------ internals
+
+    def _deliver_run(self, actions: list[EmitStatus | EmitOutput]) -> None:
+        """The shell's delivery of one job's statuses and outputs in a row (``_deliver``
+        for several): its waiting caller wakes once for them."""
+        job_id = actions[0].job
+        with self._jobs_lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            job.deliver_all(actions)
 
     def _cancel_on_server(self, job_id: int) -> None:
         if not self._closed:

@@ -71,6 +71,8 @@ from ._stall import watching
 log = logging.getLogger("gradio_client")
 
 Deliver = Callable[[Action], None]
+Update = EmitStatus | EmitOutput
+DeliverRun = Callable[[list[Update]], None]  # a job's statuses and outputs, in order
 
 # Set on a reader thread while it feeds the end of its stream: a stream opened meanwhile is
 # handed to that thread (``_Reader.successor``) instead of a new one.
@@ -331,6 +333,7 @@ class ThreadShell(ShellBase):
         job_headers: Callable[[int], dict[str, str]] | None = None,
         verify: bool = True,
         limits: Limits | None = None,
+        deliver_run: DeliverRun | None = None,
     ) -> None:
         self._http = http
         self._verify = verify
@@ -338,6 +341,7 @@ class ThreadShell(ShellBase):
         self._machine = machine
         self._conn = conn
         self._deliver = deliver
+        self._deliver_run = deliver_run
         self._job_headers = job_headers or (lambda job: {})
         self._lock = threading.Lock()
         self._queue: deque[Action] = deque()
@@ -379,11 +383,46 @@ class ThreadShell(ShellBase):
                     return
                 batch = list(self._queue)
                 self._queue.clear()
-            for action in batch:
-                try:
-                    self._perform(action)
-                except Exception:  # a user callback raised; keep the client alive
-                    log.exception("gradio_client: delivering %r failed", type(action).__name__)
+            if self._deliver_run is None or len(batch) == 1:
+                for action in batch:
+                    self._perform_logged(action)
+            else:
+                self._perform_runs(batch)
+
+    def _perform_runs(self, batch: list[Action]) -> None:
+        """Perform ``batch`` in order, each run of one job's statuses and outputs handed on
+        at once (``deliver_run``): a generator's status and the output that came with it
+        wake a waiting caller once, not twice."""
+        run: list[Update] = []
+        for action in batch:
+            if isinstance(action, (EmitStatus, EmitOutput)):
+                if run and run[0].job != action.job:
+                    self._deliver_run_logged(run)
+                    run = []
+                run.append(action)
+                continue
+            if run:
+                self._deliver_run_logged(run)
+                run = []
+            self._perform_logged(action)
+        if run:
+            self._deliver_run_logged(run)
+
+    def _deliver_run_logged(self, run: list[Update]) -> None:
+        if len(run) == 1:
+            self._perform_logged(run[0])
+            return
+        assert self._deliver_run is not None
+        try:
+            self._deliver_run(run)
+        except Exception:  # a user callback raised; keep the client alive
+            log.exception("gradio_client: delivering %r failed", type(run[0]).__name__)
+
+    def _perform_logged(self, action: Action) -> None:
+        try:
+            self._perform(action)
+        except Exception:  # a user callback raised; keep the client alive
+            log.exception("gradio_client: delivering %r failed", type(action).__name__)
 
     def _schedule_tick_locked(self) -> None:
         deadline = self._machine.next_deadline()
