@@ -723,3 +723,69 @@ def test_the_first_watcher_with_an_observer_observes_the_machine() -> None:
     machine.tick(1.0)
     assert asked == ["silent", "observing"]
     assert seen == ["start", "tick"]
+
+
+# ------------------------------------------------------------------ routing.py: send_data
+
+
+def test_send_data_on_a_socket_answers_on_that_socket_and_a_second_one_is_the_jobs_notice() -> None:
+    h = Harness("ws")
+    ws_job(h)
+    job, sid = ws_job(h)
+    sent = only(ws_say(h, sid, {"msg": "send_data"}), SendWebSocket)
+    assert sent.stream_id == sid and json.loads(sent.text)["data"] == [1]
+    again = ws_say(h, sid, {"msg": "send_data"})
+    assert [(type(a), a.job) for a in again] == [(Notice, job)]
+
+
+def test_a_cancelled_sse_v0_job_is_reset_by_the_event_its_send_data_named() -> None:
+    h = Harness("sse")
+    job, actions = h.submit()
+    sid = h.open(actions)
+    h.data(sid, {"msg": "send_data", "event_id": "E7"})
+    posts = [a for a in h.feed(h.machine.cancel(job, now=0.0)) if isinstance(a, Post)]
+    assert [(p.path, json.loads(p.body)) for p in posts] == [("/reset", {"event_id": "E7"})]
+
+
+# ------------------------------------------------------------------ routing.py: generator outputs
+
+
+def test_a_generator_message_without_data_is_no_output_and_a_failed_one_fails_the_job() -> None:
+    h, job, sid = on_session_stream(
+        {"msg": "process_generating", "event_id": "E1", "output": {}, "success": True},
+        {"msg": "process_generating", "event_id": "E1", "output": {"data": None}, "success": True},
+    )
+    assert h.outputs(job) == [] and h.machine.phase(job) is Phase.WAITING
+    h.data(sid, {"msg": "process_generating", "event_id": "E1",
+                 "output": {"data": [1], "error": "boom"}, "success": False})
+    assert h.outputs(job) == []
+    error = h.terminal(job).error
+    assert isinstance(error, AppError) and str(error) == "boom"
+
+
+def test_a_diff_for_an_output_the_previous_value_lacked_applies_to_nothing() -> None:
+    h, job, _ = on_session_stream(
+        generating(["a"]), generating([[["append", [], "b"]], [["replace", [], "new"]]])
+    )
+    assert h.outputs(job) == [["a"], ["ab", "new"]]
+
+
+def test_an_output_resets_the_stall_count_and_reopens_at_once() -> None:
+    """docs/wire.md: each waiting job counts the stream ends since its last progress."""
+    h = Harness(max_reconnects=2)
+    first, opened = joined(h, "E1")
+    joined(h, "E2")
+    sid = h.open([session_stream(opened)])
+    for _ in range(2):  # both jobs stall twice: the ends back off
+        reopen = session_stream(h.feed(h.machine.receive_stream_eof(sid)))
+        sid = h.open([reopen])
+    assert reopen.delay > 0.0
+    h.data(sid, generating(["a"]))  # progress for E1 only
+    reopen = session_stream(h.feed(h.machine.receive_stream_eof(sid)))
+    assert reopen.delay == 0.0  # the stream moved a job forward
+    sid = h.open([reopen])
+    assert h.machine.phase(first) is Phase.WAITING  # E2 failed: its stalls passed 2
+    sid = h.open([session_stream(h.feed(h.machine.receive_stream_eof(sid)))])
+    assert h.machine.phase(first) is Phase.WAITING  # E1: 2 ends since its output
+    h.feed(h.machine.receive_stream_eof(sid))
+    assert isinstance(h.terminal(first), JobFailed)
