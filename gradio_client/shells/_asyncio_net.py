@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import select
-import socket
 import ssl
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -120,6 +119,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self._p = protocol
         self._transport = protocol.transport
         self._closed = False
+        self._poll: Any = None  # select.poll of the socket, made on the first is_readable
 
     async def _wait(self, waiter: asyncio.Future[Any], timeout: float | None) -> bool:
         """Wait for ``waiter``; False when ``timeout`` came first."""
@@ -226,17 +226,20 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             return transport.get_extra_info("socket")
         if info == "is_readable":  # an idle connection with something to read: the peer left
             p = self._p
-            return p.eof or bool(p.chunks) or _readable(transport.get_extra_info("socket"))
+            return self._closed or p.eof or bool(p.chunks) or self._readable()
         return None
 
-
-def _readable(sock: socket.socket | None) -> bool:
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    poll = select.poll()
-    poll.register(fd, select.POLLIN)
-    return bool(poll.poll(0))
+    def _readable(self) -> bool:
+        """What the kernel holds that the loop has not read yet (httpcore asks this of an
+        idle connection before it reuses it, as anyio answered it: a poll of the socket)."""
+        if self._poll is None:
+            sock = self._transport.get_extra_info("socket")
+            fd = -1 if sock is None else sock.fileno()
+            if fd < 0:
+                return True
+            self._poll = select.poll()
+            self._poll.register(fd, select.POLLIN)
+        return bool(self._poll.poll(0))
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):

@@ -6,11 +6,14 @@ websocket readers.  What is asyncio's here:
 
 * tasks: one per open stream, one per POST, upload or download in flight (at most
   ``max_workers`` with a request on the wire: ``requests``, an ``asyncio.Semaphore``), and
-  the timer, ``_run``: the shell's main task, which sleeps until ``machine.next_deadline()``
-  (``loop.call_at``) and is woken early when a nearer deadline appears.  The tasks are
-  kept in a set (asyncio keeps only weak references), and no thread is ever started: httpx
-  runs on asyncio's sockets, a literal IP address is not resolved, and the Gradio 3.x
-  websocket is wsproto over asyncio streams (``_asyncio_ws.py``);
+  ``_run``, the shell's main task, which only waits to be cancelled.  The timer is no task:
+  a ``loop.call_at`` handle for ``machine.next_deadline()``, replaced when a nearer one
+  appears, that feeds ``tick`` (a task woken for each deadline cost a tenth of the shell's
+  own CPU per predict: every job has one deadline that is due at once, when its join is
+  answered).  The tasks are kept in a set (asyncio keeps only weak references), and no
+  thread is ever started: httpx runs on asyncio's sockets (``_asyncio_net.py``, not
+  anyio's), a literal IP address is not resolved, and the Gradio 3.x websocket is wsproto
+  over asyncio streams (``_asyncio_ws.py``);
 * the clock is ``loop.time()``;
 * shutdown, two ways, ending every job exactly once either way: ``aclose()`` (the machine's
   ``close`` cancels every job, telling the server for up to ``linger`` seconds, then every
@@ -63,6 +66,7 @@ class AsyncioShell(AsyncDriver):
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[None]] = set()
         self._main: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None  # feeds ``tick`` at ``_tick_at``
         super().__init__(
             http,
             machine,
@@ -87,21 +91,6 @@ class AsyncioShell(AsyncDriver):
 
     def _event(self) -> Event:
         return asyncio.Event()
-
-    async def _wait_until(self, event: Event, when: float) -> bool:
-        fired = False
-
-        def fire() -> None:
-            nonlocal fired
-            fired = True
-            event.set()
-
-        handle = self._loop.call_at(when, fire)
-        try:
-            await event.wait()
-        finally:
-            handle.cancel()
-        return not fired
 
     def _task(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         if self._main is None:
@@ -135,14 +124,39 @@ class AsyncioShell(AsyncDriver):
 
     # ------------------------------------------------------------------ lifecycle
 
+    def _schedule_tick(self) -> None:
+        if self._stopped:
+            return
+        deadline = self._machine.next_deadline()
+        if deadline is not None and (self._tick_at is None or deadline < self._tick_at):
+            self._tick_at = deadline
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._tick_at = None
+        if self._stopped:
+            return
+        try:
+            self.feed(self._machine.tick, self._now())
+        except Exception:  # pragma: no cover - the machine failed: stop, as the timer task did
+            log.exception("gradio_client: the shell's timer failed")
+            if self._main is not None:
+                self._main.cancel()
+
     def start(self) -> None:
-        """Start the shell's main task (the timer) on the running loop."""
+        """Start the shell's main task on the running loop."""
         self._main = self._loop.create_task(self._run())
 
     async def _run(self) -> None:
         try:
-            await self._run_timer()
+            await self._loop.create_future()  # until cancelled (aclose, or the loop's end)
         finally:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
             for task in list(self._tasks):
                 task.cancel()
             self._stop()
@@ -176,8 +190,17 @@ class AsyncioShell(AsyncDriver):
             await self._posts_idle.wait()
 
 
-async def _coro(fn: Callable[..., Awaitable[None]], *args: Any) -> None:
-    await fn(*args)
+def _coro(fn: Callable[..., Awaitable[None]], *args: Any) -> Coroutine[Any, Any, None]:
+    """``fn(*args)`` as a coroutine for ``create_task`` (an ``async def``'s call already is
+    one: no frame around it that every resumption of the task would go through)."""
+    awaitable = fn(*args)
+    if asyncio.iscoroutine(awaitable):
+        return awaitable
+    return _await(awaitable)
+
+
+async def _await(awaitable: Awaitable[None]) -> None:
+    await awaitable
 
 
 class _TaskScope:
