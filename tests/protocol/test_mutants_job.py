@@ -163,7 +163,7 @@ def test_a_misuse_names_the_input_and_the_phase(make: Any, call: Any, named: str
 def test_an_action_needs_no_download_unless_told() -> None:
     state = submitted()
     assert state.action(EmitOutput(job=4, data=["o1"]), at(1)) == [Notify()]
-    assert state.outputs == ["o1"] and not state.downloading
+    assert state.outputs == ["o1"] and state.downloading is False
     effects = state.action(JobSucceeded(job=4, data=["v"]), at(2))
     assert effects == [Notify(), Finish(value="v")] and state.value == "v"
 
@@ -228,7 +228,11 @@ def test_the_downloaded_data_is_what_the_job_shows() -> None:
     ]
     assert state.downloading
     assert state.download_done(["local"], at(2)) == [Notify()]
-    assert state.outputs == ["local"] and not state.downloading
+    assert state.outputs == ["local"] and state.downloading is False
+    state.action(EmitOutput(job=4, data=["remote2"]), at(3), needs_io=True)
+    assert state.downloading is True
+    state.close("closed", at(4))
+    assert state.downloading is False
 
 
 def test_an_output_that_does_not_fit_the_endpoint_fails_the_job_and_cancels_it() -> None:
