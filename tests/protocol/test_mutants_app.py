@@ -167,3 +167,218 @@ def test_a_mapping_is_read_as_its_json() -> None:
         decode_document({"a": object()}, "Doc")
     with pytest.raises(RemoteProtocolError, match=r"^Invalid Doc: expected JSON text, got list$"):
         decode_document([1], "Doc")
+
+
+# ============================================================ config.py: /config
+
+
+def _parsed_with_notices(parse: Callable[[Any], Any], raw: Any, caplog: pytest.LogCaptureFixture) -> tuple[Any, list[str]]:
+    """The parsed value and the degraded fields its one notice names (at most ten)."""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
+        value = parse(raw)
+    records = _records(caplog)
+    assert len(records) <= 1
+    if not records:
+        return value, []
+    text = records[0].getMessage()
+    return value, text.split("(each took its default): ", 1)[1].split("; ")
+
+
+def _minimal(**overrides: Any) -> dict[str, Any]:
+    from .api_helpers import minimal_config
+
+    return minimal_config(**overrides)
+
+
+@pytest.mark.parametrize(
+    ("bad", "fields", "expected"),
+    [
+        (
+            {"protocol": 1, "version": [], "enable_queue": "yes", "api_prefix": {}, "max_file_size": "1 MB"},
+            ["$.protocol (expected str, got number)", "$.version (expected str, got array)",
+             "$.enable_queue (expected bool, got str)", "$.api_prefix (expected str, got object)",
+             "$.max_file_size (expected number, got str)"],
+            {"protocol": "ws", "version": "", "enable_queue": False, "api_prefix": "", "max_file_size": None},
+        ),
+        (
+            {"connect_heartbeat": 1, "space_id": True, "show_error": "no", "root": 5, "components": {}},
+            [
+                "$.components (expected array, got object)", "$.connect_heartbeat (expected bool, got number)",
+                "$.space_id (expected str, got bool)", "$.show_error (expected bool, got str)",
+                "$.root (expected str, got number)"],
+            {"connect_heartbeat": False, "space_id": None, "show_error": False, "root": None, "components": {}},
+        ),
+    ],
+)
+def test_a_top_level_field_of_the_wrong_type_takes_its_default_and_is_named(
+    bad: dict[str, Any], fields: list[str], expected: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    from gradio_client.protocol.app import parse_config
+
+    good = {"connect_heartbeat": True, "space_id": "a/b", "show_error": True, "root": "http://h",
+            "enable_queue": True, "max_file_size": 5}
+    raw = _minimal(**{**good, **bad})
+    config, seen = _parsed_with_notices(parse_config, raw, caplog)
+    assert sorted(seen) == sorted(fields)
+    for key, value in expected.items():
+        assert getattr(config, key) == value, key
+
+
+def test_dependencies_that_are_not_a_list_give_no_endpoints(caplog: pytest.LogCaptureFixture) -> None:
+    from gradio_client.protocol.app import parse_config
+
+    config, seen = _parsed_with_notices(parse_config, _minimal(dependencies={"0": {}}), caplog)
+    assert config.endpoints == {} and seen == ["$.dependencies (expected array, got object)"]
+    with pytest.raises(RemoteProtocolError, match="has no 'dependencies' list"):
+        parse_config(_minimal(dependencies=None))
+
+
+def test_without_the_enable_queue_key_only_a_3x_app_has_no_queue() -> None:
+    from gradio_client.protocol.app import parse_config
+
+    for protocol, queued in (("sse", True), ("sse_v1", True), ("sse_v3", True), (None, False)):
+        raw = _minimal(protocol=protocol)
+        assert parse_config(raw).enable_queue is queued, protocol
+
+
+@pytest.mark.parametrize(("prefix", "expected"), [("gradio_api", "/gradio_api"), ("/a/b//", "/a/b"), ("/", ""), ("", ""), ("x ", "/x ")])
+def test_the_api_prefix_has_one_leading_slash_and_none_trailing(prefix: str, expected: str) -> None:
+    from gradio_client.protocol.app import parse_config
+
+    assert parse_config(_minimal(api_prefix=prefix)).api_prefix == expected
+
+
+def test_components_are_read_field_by_field(caplog: pytest.LogCaptureFixture) -> None:
+    from gradio_client.protocol.app import parse_config
+
+    schemas = {"api_info": {"type": "a"}, "api_info_as_input": {"type": "b"}, "api_info_as_output": {"type": "c"}}
+    raw = _minimal()
+    raw["components"] = [
+        {"id": 1, "type": "textbox", "props": {"label": "L"}, "skip_api": False, **schemas},
+        {"id": 2},  # no type, no props: "" and {}
+        {"id": 3, "type": 7, "props": [], "skip_api": "no"},
+        {"id": "4", "type": "textbox"},
+        {"id": None, "type": "textbox"},  # null: not set, dropped without a notice
+        {"type": "textbox"},
+        [5],
+    ]
+    config, seen = _parsed_with_notices(parse_config, raw, caplog)
+    assert seen == [
+        "$.components[2].type (expected str, got number)", "$.components[2].skip_api (expected bool, got str)",
+        "$.components[2].props (expected object, got array)", "$.components[3].id (expected int, got str)",
+        "$.components[5].id (missing)", "$.components[6] (expected object, got array)",
+    ]
+    assert sorted(config.components) == [1, 2, 3]
+    first = config.components[1]
+    assert (first.type, first.props, first.skip_api, first.label) == ("textbox", {"label": "L"}, False, "L")
+    assert (first.api_info, first.api_info_as_input, first.api_info_as_output) == tuple(schemas.values())
+    bare = config.components[2]
+    assert (bare.type, bare.props, bare.skip_api, bare.api_info, bare.api_info_as_input, bare.api_info_as_output) == (
+        "", {}, False, None, None, None
+    )
+    assert (config.components[3].type, config.components[3].props) == ("", {})
+
+
+def test_dependencies_are_read_field_by_field(caplog: pytest.LogCaptureFixture) -> None:
+    from gradio_client.protocol.app import parse_config
+
+    raw = _minimal()
+    raw["dependencies"] = [
+        {"id": 7, "inputs": [1], "outputs": [2], "api_name": "a", "batch": True, "connection": "stream",
+         "cancels": [3], "types": {"generator": True}, "backend_fn": True, "queue": True},
+        {"inputs": [1], "outputs": [2]},  # every field absent: its default
+        {"id": "x", "inputs": [1], "outputs": [2], "api_name": 3, "batch": "y", "connection": 1, "cancels": ["z"],
+         "types": {"generator": "g"}, "backend_fn": 0, "queue": "q", "api_visibility": 2, "show_api": "s"},
+    ]
+    config, seen = _parsed_with_notices(parse_config, raw, caplog)
+    d = "$.dependencies[2]"
+    assert seen == [
+        f"{d}.api_name (expected str | bool, got number)", f"{d}.api_visibility (expected str, got number)",
+        f"{d}.show_api (expected bool, got str)", f"{d}.queue (expected bool, got str)",
+        f"{d}.id (expected int, got str)", f"{d}.types.generator (expected bool, got str)",
+        f"{d}.cancels[0] (expected int, got str)", f"{d}.connection (expected str, got number)",
+        f"{d}.backend_fn (expected bool, got number)", f"{d}.batch (expected bool, got str)",
+    ]
+    assert sorted(config.endpoints) == [1, 2, 7]
+    full, bare, odd = config.endpoints[7], config.endpoints[1], config.endpoints[2]
+    assert (full.api_name, full.batch, full.connection, full.cancels, full.is_generator, full.backend_fn, full.queue) == (
+        "/a", True, "stream", (3,), True, True, True
+    )
+    for e in (bare, odd):
+        assert (e.api_name, e.batch, e.connection, e.cancels, e.is_generator, e.backend_fn, e.queue, e.visibility) == (
+            None, False, "sse", (), False, True, True, "public"
+        )
+
+
+def test_a_dependency_whose_values_cannot_be_known_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
+    from gradio_client.protocol.app import parse_config
+
+    raw = _minimal()
+    raw["dependencies"] = [
+        {"inputs": [1, "a"], "outputs": [2]},
+        {"inputs": [1], "outputs": [None]},
+        {"inputs": [1], "outputs": [2], "types": []},
+        {"inputs": None, "outputs": None, "api_name": "n"},  # null: none
+        "dependency",
+    ]
+    config, seen = _parsed_with_notices(parse_config, raw, caplog)
+    d = "$.dependencies"
+    assert seen == [
+        f"{d}[0].inputs[1] (expected int, got str)", f"{d}[1].outputs[0] (expected int, got null)",
+        f"{d}[2].types (expected object, got array)", f"{d}[4] (expected object, got str)",
+    ]
+    assert sorted(config.endpoints) == [2, 3]
+    assert config.endpoints[2].is_generator is False
+    assert (config.endpoints[3].inputs, config.endpoints[3].outputs) == ((), ())
+
+
+def test_an_input_missing_from_the_components_takes_no_files() -> None:
+    from gradio_client.protocol.app import parse_config
+
+    raw = _minimal()
+    raw["dependencies"][0]["inputs"] = [99, 1]
+    e = parse_config(raw).endpoints[0]
+    assert e.file_inputs == () and e.skipped_inputs == () and e.input_types == ("", "textbox")
+
+
+FILE_SCHEMA = {"type": "object", "properties": {"path": {"type": "string"}, "meta": {"default": {"_type": "gradio.FileData"}}}}
+
+
+@pytest.mark.parametrize("key", ["default", "examples", "const", "enum", "$defs"])
+def test_a_file_schema_only_in_a_value_keyword_takes_no_files(key: str) -> None:
+    from gradio_client.protocol.app import parse_config
+
+    raw = _minimal()
+    raw["components"][0]["api_info"] = {"type": "object", key: {"F": FILE_SCHEMA} if key == "$defs" else [FILE_SCHEMA]}
+    assert parse_config(raw).endpoints[0].file_inputs == ()
+    raw["components"][0]["api_info"] = {"type": "object", "items": [FILE_SCHEMA]}
+    assert parse_config(raw).endpoints[0].file_inputs == (0,)
+
+
+@pytest.mark.parametrize("serializer", ["ImgSerializable", "FileSerializable", "VideoSerializable", "GallerySerializable", "StringSerializable", "JSONSerializable"])
+def test_gradio3_serializers_that_take_files(serializer: str) -> None:
+    from gradio_client.protocol.app import parse_config
+
+    raw = _minimal()
+    raw["components"][0]["serializer"] = serializer
+    raw["components"][0]["api_info"] = FILE_SCHEMA  # the serializer decides on 3.x
+    assert parse_config(raw).endpoints[0].file_inputs == ((0,) if serializer[0] in "IFVG" else ())
+
+
+def _nested(depth: int) -> Any:
+    schema: Any = FILE_SCHEMA
+    for _ in range(depth):
+        schema = {"items": schema}
+    return schema
+
+
+def test_the_file_search_goes_32_levels_deep() -> None:
+    from gradio_client.protocol.app import parse_config
+
+    found = []
+    for depth in (31, 32, 33, 34):
+        raw = _minimal()
+        raw["components"][0]["api_info"] = _nested(depth)
+        found.append(parse_config(raw).endpoints[0].file_inputs == (0,))
+    assert found == [True, True, False, False]

@@ -74,8 +74,7 @@ def parse_config(raw: bytes | str | Mapping[str, Any]) -> AppConfig:
     if prefix and not prefix.startswith("/"):
         prefix = "/" + prefix
     max_file_size = notices.number(doc, "max_file_size", "$")
-    notices.log()
-    return AppConfig(
+    config = AppConfig(
         version=version,
         protocol=protocol,
         api_prefix=prefix,
@@ -88,6 +87,8 @@ def parse_config(raw: bytes | str | Mapping[str, Any]) -> AppConfig:
         endpoints=endpoints,
         components=components,
     )
+    notices.log()  # after the last field is read: the notice names every degraded field
+    return config
 
 
 def _component(c: Any, path: str, notices: Notices) -> Component | None:
