@@ -128,7 +128,8 @@ def test_is_url() -> None:
 
 
 def test_requests_carry_the_token_and_the_callers_headers_over_it() -> None:
-    _, steps = drive(connect_flow(ROOT, token="t1"), app_routes())
+    conn, steps = drive(connect_flow(ROOT, token="t1"), app_routes())
+    assert conn.headers == {"x-hf-authorization": "Bearer t1"}
     assert all(s.headers == {"x-hf-authorization": "Bearer t1"} and s.app for s in steps)
     _, steps = drive(connect_flow(ROOT, token="", headers={"a": "b"}), app_routes())
     assert all(s.headers == {"a": "b"} for s in steps)
@@ -137,6 +138,8 @@ def test_requests_carry_the_token_and_the_callers_headers_over_it() -> None:
     _, steps = drive(connect_flow(ROOT + "///"), app_routes())
     assert [s.url for s in steps] == [f"{ROOT}/config", f"{ROOT}/gradio_api/info?all_endpoints=True"]
     assert all(s.method == "GET" and s.follow_redirects for s in steps)
+    conn, _ = drive(connect_flow("https://HOSTX/"), app_routes("https://HOSTX"))  # only "/" goes
+    assert conn.root == "https://HOSTX"
 
 
 def test_a_bad_src_is_named() -> None:
@@ -184,6 +187,13 @@ def test_any_other_login_status_is_an_http_error(code: int) -> None:
         drive(connect_flow(ROOT, auth=("u", "p")), login_routes(status(code, b"  nope  ")))
     assert info.value.status_code == code and info.value.body == b"  nope  "
     assert "'nope'" in str(info.value)
+
+
+def test_an_http_error_shows_the_first_200_bytes_of_the_body() -> None:
+    body = b"\xff" + b"a" * 300
+    with pytest.raises(HTTPStatusError) as info:
+        drive(connect_flow(ROOT, auth=("u", "p")), login_routes(status(502, body)))
+    assert repr("\ufffd" + "a" * 199) + "." in str(info.value) and info.value.body == body
 
 
 # ------------------------------------------------------------------ /config
@@ -251,7 +261,8 @@ def test_a_gradio_2_page_names_the_app() -> None:
 
 
 @pytest.mark.parametrize(("protocol", "version", "asks"), [
-    ("ws", "3.36.1", False), ("ws", "3.36.0", False), ("ws", "3.37.0", True),
+    ("ws", "3.36.1", False), ("ws", "3.36.0", False), ("ws", "3.37.0", True), ("ws", "3.36.2", True),
+    ("ws", "2.37.2", False),
     ("sse", "3.36.1", True), ("sse_v3", "3.0", True),
 ])
 def test_info_is_asked_for_unless_the_server_is_too_old_for_it(protocol: str, version: str, asks: bool) -> None:
@@ -333,6 +344,10 @@ def test_a_space_is_asked_of_the_hub_with_the_token() -> None:
     assert steps[0].app is False and steps[0].headers == {} and steps[0].method == "GET"
     assert conn.root == ROOT and conn.space_id == "me/my-app.v2"
     assert steps[1].headers == {} and steps[1].app
+    hub = "http://HUBX"
+    routes = {f"GET {hub}/api/spaces/me/app": space(host="http://HOSTX/"), **app_routes("http://HOSTX")}
+    conn, _ = drive(connect_flow("me/app", hub=hub + "/"), routes)
+    assert conn.root == "http://HOSTX"
 
 
 @pytest.mark.parametrize("code", [401, 403, 404])
