@@ -382,3 +382,122 @@ def test_the_file_search_goes_32_levels_deep() -> None:
         raw["components"][0]["api_info"] = _nested(depth)
         found.append(parse_config(raw).endpoints[0].file_inputs == (0,))
     assert found == [True, True, False, False]
+
+
+# ================================================================ info.py: /info
+
+
+def _param(**fields: Any) -> dict[str, Any]:
+    return {"label": "X", "parameter_name": "x", "component": "Textbox", "type": {"type": "string"},
+            "python_type": {"type": "str", "description": ""}, **fields}
+
+
+def test_info_entries_are_read_field_by_field(caplog: pytest.LogCaptureFixture) -> None:
+    from gradio_client.protocol.app import parse_info
+
+    raw = {
+        "named_endpoints": {
+            "/bad": 3,
+            "/odd": {"parameters": {}, "returns": "r", "description": 1, "oauth_token": 2, "api_visibility": "secret"},
+            "/p": {"parameters": [5, _param(label=4, component=[], parameter_name=1.5, parameter_has_default="y",
+                                            python_type=7, type="t")], "returns": [None, "r"]},
+            "/private": {"api_visibility": "private", "parameters": 1},
+            "/last": {"parameters": [], "returns": []},
+        },
+        "unnamed_endpoints": {"x": {}, "3": {"show_api": "no"}},
+    }
+    info, seen = _parsed_with_notices(parse_info, raw, caplog)
+    n = "$.named_endpoints"
+    p = f"{n}['/p'].parameters[1]"
+    assert seen == [
+        f"{n}['/bad'] (expected object, got number)",
+        f"{n}['/odd'].api_visibility (unknown value 'secret')",
+        f"{n}['/odd'].parameters (expected array, got object)", f"{n}['/odd'].returns (expected array, got str)",
+        f"{n}['/odd'].description (expected str, got number)", f"{n}['/odd'].oauth_token (expected str, got number)",
+        f"{n}['/p'].parameters[0] (expected object, got number)",
+        f"{p}.python_type (expected object | str, got number)",
+        f"{p}.parameter_name (expected str, got number)", f"{p}.label (expected str, got number)",
+        "and 7 more",  # the rest: test_info_notices_past_the_tenth
+    ]
+    assert list(info.named) == ["/odd", "/p", "/last"]
+    assert list(info.unnamed) == [3] and info.unnamed[3].visibility == "public"
+    odd = info.named["/odd"]
+    assert (odd.parameters, odd.returns, odd.description, odd.oauth_token, odd.visibility) == ((), (), "", None, "public")
+    nameless, spoiled = info.named["/p"].parameters
+    assert (nameless.name, nameless.label, nameless.component, nameless.has_default, nameless.type) == (None, None, None, False, {})
+    assert (spoiled.name, spoiled.label, spoiled.component, spoiled.has_default, spoiled.type) == (None, None, None, False, {})
+    assert spoiled.python_type == nameless.python_type  # from no usable schema: the same
+    assert [r.label for r in info.named["/p"].returns] == [None, None]
+
+
+def test_info_notices_past_the_tenth(caplog: pytest.LogCaptureFixture) -> None:
+    from gradio_client.protocol.app import parse_info
+
+    raw = {"named_endpoints": {"/p": {"parameters": [_param(component=[], parameter_has_default="y", type="t")],
+                                      "returns": [7]}},
+           "unnamed_endpoints": {"x": {}, "3": {"show_api": "no"}}}
+    info, seen = _parsed_with_notices(parse_info, raw, caplog)
+    p = "$.named_endpoints['/p'].parameters[0]"
+    assert seen == [
+        f"{p}.component (expected str, got array)", f"{p}.parameter_has_default (expected bool, got str)",
+        f"{p}.type (expected object, got str)", "$.named_endpoints['/p'].returns[0] (expected object, got number)",
+        "$.unnamed_endpoints['x'] (expected an fn_index key)", "$.unnamed_endpoints['3'].show_api (expected bool, got str)",
+    ]
+    assert list(info.unnamed) == [3]
+
+
+def test_a_translated_label_is_no_label_and_no_notice(caplog: pytest.LogCaptureFixture) -> None:
+    from gradio_client.protocol.app import parse_info
+
+    label = {"key": "x.y", "_type": "translation_metadata"}
+    raw = {"named_endpoints": {"/p": {"parameters": [_param(label=label)], "returns": [{"label": label, "type": {}}]}}}
+    info, seen = _parsed_with_notices(parse_info, raw, caplog)
+    assert seen == []
+    assert info.named["/p"].parameters[0].label is None and info.named["/p"].returns[0].label is None
+    _, seen = _parsed_with_notices(parse_info, {"named_endpoints": {"/p": {"parameters": [_param(label={"key": "k"})]}}}, caplog)
+    assert seen == ["$.named_endpoints['/p'].parameters[0].label (expected str, got object)"]
+
+
+@pytest.mark.parametrize(
+    ("python_type", "schema", "expected"),
+    [
+        ("int", {"type": "string"}, ("int", "")),  # Gradio 3.x: the text as sent
+        ({"type": "Tree", "description": "a tree"}, {"type": "string"}, ("Tree", "a tree")),
+        ({"description": "only text"}, {"type": "integer"}, ("int", "only text")),
+        ({"type": None, "description": None}, {"type": "boolean"}, ("bool", "")),
+        (None, {"type": "number"}, ("float", "")),
+        (None, True, ("Any", "")),  # a boolean schema: any value, no notice
+    ],
+)
+def test_the_python_type_is_the_servers_or_computed_from_the_schema(
+    python_type: Any, schema: Any, expected: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from gradio_client.protocol.app import parse_info
+
+    param = {"parameter_name": "p", "type": schema, "python_type": python_type}
+    ret = {"type": schema, "python_type": python_type}
+    info, seen = _parsed_with_notices(parse_info, {"named_endpoints": {"/f": {"parameters": [param], "returns": [ret]}}}, caplog)
+    (p,), (r,) = info.named["/f"].parameters, info.named["/f"].returns
+    assert (p.python_type, p.description) == expected == (r.python_type, r.description)
+    assert p.type == r.type == (schema if isinstance(schema, dict) else {})
+    assert seen == []
+
+
+def test_a_private_or_unreadable_entry_does_not_stop_the_rest() -> None:
+    from gradio_client.protocol.app import parse_info
+
+    raw = {"named_endpoints": {"/a": {"api_visibility": "private"}, "/b": [], "/c": {}},
+           "unnamed_endpoints": {"1": {"api_visibility": "private"}, "z": {}, "2": 0, "3": {}}}
+    info = parse_info(raw)
+    assert list(info.named) == ["/c"] and list(info.unnamed) == [3]
+    assert info.document == {"named_endpoints": {"/c": {}}, "unnamed_endpoints": {"3": {}}}
+
+
+def test_undocumented_entries_are_parsed_but_not_in_the_document() -> None:
+    from gradio_client.protocol.app import parse_info
+
+    raw = {"named_endpoints": {"/u": {"show_api": False, "code_snippets": 1}, "/v": {"api_visibility": "undocumented"}},
+           "unnamed_endpoints": {"4": {"show_api": False}, "5": {"show_api": True, "show_api_extra": 1}}}
+    info = parse_info(raw)
+    assert [e.visibility for e in (*info.named.values(), *info.unnamed.values())] == ["undocumented"] * 3 + ["public"]
+    assert info.document == {"named_endpoints": {}, "unnamed_endpoints": {"5": {"show_api_extra": 1}}}
