@@ -501,3 +501,127 @@ def test_undocumented_entries_are_parsed_but_not_in_the_document() -> None:
     info = parse_info(raw)
     assert [e.visibility for e in (*info.named.values(), *info.unnamed.values())] == ["undocumented"] * 3 + ["public"]
     assert info.document == {"named_endpoints": {}, "unnamed_endpoints": {"5": {"show_api_extra": 1}}}
+
+
+# ======================================================= info.py: with_info, derived
+
+
+def _config(*deps: dict[str, Any], components: list[dict[str, Any]] | None = None) -> Any:
+    from gradio_client.protocol.app import parse_config
+
+    raw = _minimal()
+    if components is not None:
+        raw["components"] = components
+    raw["dependencies"] = [{"inputs": [1], "outputs": [2], **d} for d in deps]
+    return parse_config(raw)
+
+
+def test_only_callable_endpoints_sharing_a_name_need_the_public_info() -> None:
+    from gradio_client.protocol.app import needs_public_info
+
+    pub = {"api_name": "x", "api_visibility": "public"}
+    assert needs_public_info(_config(pub, {"api_name": "x", "api_visibility": "undocumented"}))
+    assert needs_public_info(_config({"api_name": "y"}, pub, {"api_name": "x"}))
+    assert not needs_public_info(_config(pub, {"api_name": "x", "api_visibility": "private"}))
+    assert not needs_public_info(_config({"api_name": "x", "api_visibility": "private"}, pub))
+    assert not needs_public_info(_config({"api_name": None}, {"api_name": None}, pub))
+
+
+def test_with_info_takes_every_field_of_the_entry_and_resets_the_rest() -> None:
+    from gradio_client.protocol.app import ApiInfo, EndpointInfo, Parameter, Return, with_info
+
+    p = Parameter(name="x", label="X", component="Textbox", python_type="str", description="",
+                  has_default=False, default=None, type={})
+    r = Return(label="Y", component="Textbox", python_type="str", description="", type={})
+    entry = EndpointInfo(parameters=(p,), returns=(r,), description="what it does", oauth_token="required")
+    config = _config({"api_name": "a"}, {"api_name": None})
+    app = with_info(config, ApiInfo(named={"/a": entry}, unnamed={1: entry}))
+    for e in app.endpoints.values():
+        assert (e.parameters, e.returns, e.description, e.oauth_token) == ((p,), (r,), "what it does", "required")
+    again = with_info(app, ApiInfo(named={}, unnamed={}))
+    for e in again.endpoints.values():
+        assert (e.parameters, e.returns, e.description, e.oauth_token) == (None, None, "", None)
+    assert again.components == config.components and again.version == config.version
+
+
+def test_with_a_public_info_an_entry_of_another_visibility_is_not_taken() -> None:
+    from gradio_client.protocol.app import ApiInfo, EndpointInfo, with_info
+
+    undocumented = EndpointInfo(parameters=(), returns=(), visibility="undocumented", description="u")
+    public = EndpointInfo(parameters=(), returns=(), visibility="public", description="p")
+    config = _config({"api_name": "x"}, {"api_name": "x", "api_visibility": "undocumented"}, {"api_name": "y"},
+                     {"api_name": "z", "api_visibility": "undocumented"})
+    info = ApiInfo(named={"/x": undocumented, "/y": public, "/z": undocumented}, unnamed={}, public={"/x": public})
+    app = with_info(config, info)
+    assert [app.endpoints[i].description for i in range(4)] == ["p", "u", "p", "u"]
+    # without the public /info, the all-endpoints entry goes to every endpoint of that name
+    alone = with_info(config, ApiInfo(named=info.named, unnamed={}))
+    assert [alone.endpoints[i].description for i in range(4)] == ["u", "u", "p", "u"]
+    # a public endpoint the public /info lacks keeps the all-endpoints entry of its visibility
+    partial = with_info(config, ApiInfo(named={"/y": undocumented}, unnamed={}, public={}))
+    assert partial.endpoints[2].parameters is None
+
+
+def test_derived_info_reads_labels_defaults_and_schemas() -> None:
+    from gradio_client.protocol.app import info_from_config
+
+    components = [
+        {"id": 1, "type": "textbox", "props": {"label": "Text", "value": "v", "name": "textbox"},
+         "api_info": {"type": "string", "additional_description": "more"}},
+        {"id": 2, "type": "number", "props": {"value": 0}, "api_info": {"type": "number", "description": "d"},
+         "api_info_as_input": {"type": "integer", "description": "as input"},
+         "api_info_as_output": {"type": "boolean", "description": "as output"}},
+        {"id": 3, "type": "image", "props": {"label": "Pic", "name": ""},
+         "api_info": {"info": {"type": "string", "description": "base64"}, "serialized_info": True}},
+        {"id": 4, "type": "json", "props": {"label": 5}, "api_info": "junk"},
+    ]
+    config = _config({"inputs": [1, 2, 3, 4], "outputs": [2, 3, 4], "api_name": "f"}, components=components)
+    entry = info_from_config(config).named["/f"]
+    text, number, image, junk = entry.parameters
+    assert (text.name, text.label, text.component, text.python_type, text.description, text.has_default, text.default) == (
+        "text", "Text", "Textbox", "str", "more", True, "v"
+    )
+    assert (number.name, number.label, number.component, number.python_type, number.description) == (
+        "param_1", "parameter_2", "Number", "int", ""
+    )
+    assert (number.has_default, number.default, number.type) == (True, 0, {"type": "integer", "description": "as input"})
+    assert (image.name, image.component, image.python_type, image.description, image.has_default) == (
+        "pic", "Image", "str", "base64", False
+    )
+    assert (junk.name, junk.label, junk.component, junk.type) == ("param_3", "parameter_4", "Json", {})
+    n_out, image_out, junk_out = entry.returns
+    assert (n_out.label, n_out.python_type, n_out.description, n_out.component) == ("value_2", "bool", "as output", "Number")
+    assert (image_out.label, image_out.python_type, image_out.description, image_out.type) == (
+        "Pic", "str", "base64", {"type": "string", "description": "base64"}
+    )
+    assert (junk_out.label, junk_out.type) == ("value_4", {})
+
+
+def test_derived_info_leaves_out_skipped_and_unknown_components() -> None:
+    from gradio_client.protocol.app import info_from_config
+
+    components = [
+        {"id": 1, "type": "textbox", "props": {"label": "A"}},
+        {"id": 2, "type": "state", "props": {"label": "S"}},
+        {"id": 3, "type": "textbox", "props": {"label": "B"}, "skip_api": True},
+    ]
+    config = _config({"inputs": [2, 9, 1, 3], "outputs": [3, 1, 2, 8], "api_name": "f"},
+                     {"inputs": [1], "outputs": [], "api_name": "js", "backend_fn": False},
+                     {"inputs": [1], "outputs": [], "api_name": "p", "api_visibility": "private"},
+                     {"inputs": [1], "outputs": [1]}, components=components)
+    info = info_from_config(config)
+    assert list(info.named) == ["/f"] and list(info.unnamed) == [3]
+    (a,) = info.named["/f"].parameters
+    assert a.name == "a" and [r.label for r in info.named["/f"].returns] == ["A"]
+    assert info.unnamed[3].visibility == "public"
+
+
+def test_derived_names_count_up_past_one() -> None:
+    from gradio_client.protocol.app.info import derived_name
+
+    used: set[str] = set()
+    assert [derived_name("Text", i, used) for i in range(4)] == ["text", "text_1", "text_2", "text_3"]
+    assert used == {"text", "text_1", "text_2", "text_3"}
+    assert derived_name("  --  ", 7, set()) == "param_7"
+    assert derived_name("2 Big", 0, set()) == "_2_big" and derived_name("if", 0, set()) == "if_"
+    assert [derived_name(n, 1, set()) for n in ("headers", "fn_index", "result_callbacks")] == ["param_1"] * 3
