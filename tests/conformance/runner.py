@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
 import traceback
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+import sniffio
 import trio
 
 from gradio_client.testing import Recorder, Replay
@@ -147,6 +151,141 @@ class LiveContext(_Base):
         return wire_count(self.recorder.to_dict()["exchanges"], needle, after)
 
 
+# ------------------------------------------------------------------ streams the client ended
+#
+# A recorded stream that ended only after its client had shut down (the machine's ``close``)
+# ended because the client closed it: Gradio 4.14-4.21 keep a session stream open while the
+# session lives.  Replay would release that recorded end as soon as the client's last
+# recorded request (say the join of a final job) is made, which races the client's handling of
+# that request's reply: when the end wins, the client sees its stream gone with a job still
+# joining and opens another one, which the recording does not have.  So the replay holds such
+# a stream open, after its recorded chunks, until the client closes it, as the server did.
+
+
+def client_ended_streams(session: Mapping[str, Any]) -> dict[str, set[int]]:
+    """``{url: {k, ...}}``: the k-th recorded GET of ``url`` (0-based, recording order) is a
+    stream whose end was recorded after every client of the session had closed."""
+    closes = [entry[0] for machine in session.get("machines", ()) for entry in machine["log"]
+              if entry[1] == "close"]
+    if not closes or len(closes) < len(session.get("machines", ())):
+        return {}
+    last_close = max(closes)
+    held: dict[str, set[int]] = {}
+    count: dict[str, int] = {}
+    for exchange in session["exchanges"]:
+        if exchange.get("method") != "GET" or exchange.get("heartbeat"):
+            continue
+        url = exchange["url"]
+        k = count[url] = count.get(url, -1) + 1
+        end = exchange.get("end")
+        if "chunks" in exchange and end and end[0] > last_close:
+            held.setdefault(url, set()).add(k)
+    return held
+
+
+class _HeldStream(httpx.SyncByteStream):
+    """The recorded chunks, then open until the client closes it (its recorded end, which
+    the client's own close caused, is not replayed).  The sync client stops a reader by
+    shutting its socket down (``network_stream``'s ``socket``): that ends it here too."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.closed = threading.Event()
+
+    def get_extra_info(self, info: str) -> Any:
+        return self if info == "socket" else None
+
+    def shutdown(self, how: int) -> None:
+        self.closed.set()
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.inner
+        except httpx.TransportError:
+            pass
+        self.closed.wait(SCENARIO_TIMEOUT)
+
+    def close(self) -> None:
+        self.closed.set()
+        self.inner.close()
+
+
+class _AsyncHeldStream(httpx.AsyncByteStream):
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.inner:
+                yield chunk
+        except httpx.TransportError:
+            pass
+        sleep = trio.sleep if sniffio.current_async_library() == "trio" else _asyncio_sleep
+        deadline = time.monotonic() + SCENARIO_TIMEOUT
+        while not self.closed and time.monotonic() < deadline:
+            await sleep(0.005)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await self.inner.aclose()
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+class _Holding:
+    """Counts the GETs per (placeholder) URL, as Replay matches them: first recorded first."""
+
+    def __init__(self, replay: Replay) -> None:
+        self.replay = replay
+        self.held = client_ended_streams(replay.session)
+        self.count: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def holds(self, request: httpx.Request) -> bool:
+        if request.method != "GET" or not self.held:
+            return False
+        url = self.replay.names.hide(str(request.url), learn=False)
+        with self.lock:
+            k = self.count[url] = self.count.get(url, -1) + 1
+        return k in self.held.get(url, ())
+
+
+class _HoldingTransport(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport, holding: _Holding) -> None:
+        self.inner, self.holding = inner, holding
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        held = self.holding.holds(request)
+        response = self.inner.handle_request(request)
+        if held:
+            response.stream = stream = _HeldStream(response.stream)
+            response.extensions["network_stream"] = stream
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _AsyncHoldingTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, holding: _Holding) -> None:
+        self.inner, self.holding = inner, holding
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        held = self.holding.holds(request)
+        response = await self.inner.handle_async_request(request)
+        if held:
+            response.stream = _AsyncHeldStream(response.stream)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class ReplayContext(_Base):
     """From a recorded session: no server, no socket."""
 
@@ -156,12 +295,13 @@ class ReplayContext(_Base):
         super().__init__(gen, kind, tmp)
         self.replay = replay
         self._marks = list(replay.session.get("marks", []))
+        self._holding = _Holding(replay)  # shared by the session's clients, like Replay
 
     async def connect(self, **kwargs: Any) -> Any:
         if self.kind == "sync":  # websockets: the _sync_ws hook Replay installs
-            transport: Any = self.replay.transport()
+            transport: Any = _HoldingTransport(self.replay.transport(), self._holding)
         else:  # websockets: the connector injected into the async shells
-            transport = self.replay.async_transport()
+            transport = _AsyncHoldingTransport(self.replay.async_transport(), self._holding)
             kwargs.setdefault("ws_connect", self.replay.ws_connect)
         return await self._connect(self.replay.url, transport, kwargs)
 
