@@ -3,7 +3,7 @@
 They state, as properties where they can, what the modules promise: the tolerant readers
 of ``tolerant.py`` (a field of the wrong type takes its default, recorded with its JSON
 path, what was expected and what came; one notice per document), what ``/config`` and
-``/info`` become, how a call's arguments and results are bound, and what ``view_api`` shows.
+``/info`` become.  Calls, endpoints, files and ``view_api``: test_mutants_app_calls.py.
 """
 
 from __future__ import annotations
@@ -17,27 +17,31 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gradio_client.protocol.app import (
+    ApiInfo,
+    EndpointInfo,
+    Parameter,
+    Return,
+    info_from_config,
+    needs_public_info,
+    parse_config,
+    parse_info,
+    with_info,
+)
+from gradio_client.protocol.app.info import derived_name
 from gradio_client.protocol.app.tolerant import LOGGER, Notices, decode_document
 from gradio_client.protocol.errors import RemoteProtocolError
 
+from .mutant_app_helpers import (
+    config_of,
+    json_values,
+    kind,
+    minimal,
+    parsed_with_notices,
+    records,
+)
+
 # ============================================================ tolerant.py: readers
-
-scalars = st.none() | st.booleans() | st.integers(-5, 5) | st.floats(-2, 2) | st.text(max_size=3)
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner, max_size=2), max_leaves=4)
-
-
-def kind(value: Any) -> str:
-    """JSON's name for the kind of ``value``, as the notices say it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "str"
-    return "array" if isinstance(value, list) else "object"
-
 
 READERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     # reader: (the name the notice gives the expected type, does the value fit)
@@ -98,10 +102,6 @@ def test_ints_of_no_list() -> None:
 # ============================================================ tolerant.py: the notice
 
 
-def _records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == LOGGER.name]
-
-
 @pytest.mark.parametrize("count", [0, 1, 9, 10, 11, 25])
 def test_one_warning_names_ten_degraded_fields_and_counts_the_rest(caplog: pytest.LogCaptureFixture, count: int) -> None:
     notices = Notices("Gradio thing")
@@ -109,11 +109,11 @@ def test_one_warning_names_ten_degraded_fields_and_counts_the_rest(caplog: pytes
         notices.bad(f"$.f{i}", "str", i)
     with caplog.at_level(logging.DEBUG, logger=LOGGER.name):
         notices.log()
-    records = _records(caplog)
+    logged = records(caplog)
     if count == 0:
-        assert records == []
+        assert logged == []
         return
-    (record,) = records
+    (record,) = logged
     assert record.levelno == logging.WARNING
     text = record.getMessage()
     assert text.startswith(f"Gradio thing: {count} field(s) of an unexpected type were ignored")
@@ -172,25 +172,6 @@ def test_a_mapping_is_read_as_its_json() -> None:
 # ============================================================ config.py: /config
 
 
-def _parsed_with_notices(parse: Callable[[Any], Any], raw: Any, caplog: pytest.LogCaptureFixture) -> tuple[Any, list[str]]:
-    """The parsed value and the degraded fields its one notice names (at most ten)."""
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger=LOGGER.name):
-        value = parse(raw)
-    records = _records(caplog)
-    assert len(records) <= 1
-    if not records:
-        return value, []
-    text = records[0].getMessage()
-    return value, text.split("(each took its default): ", 1)[1].split("; ")
-
-
-def _minimal(**overrides: Any) -> dict[str, Any]:
-    from .api_helpers import minimal_config
-
-    return minimal_config(**overrides)
-
-
 @pytest.mark.parametrize(
     ("bad", "fields", "expected"),
     [
@@ -214,46 +195,36 @@ def _minimal(**overrides: Any) -> dict[str, Any]:
 def test_a_top_level_field_of_the_wrong_type_takes_its_default_and_is_named(
     bad: dict[str, Any], fields: list[str], expected: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from gradio_client.protocol.app import parse_config
-
     good = {"connect_heartbeat": True, "space_id": "a/b", "show_error": True, "root": "http://h",
             "enable_queue": True, "max_file_size": 5}
-    raw = _minimal(**{**good, **bad})
-    config, seen = _parsed_with_notices(parse_config, raw, caplog)
+    raw = minimal(**{**good, **bad})
+    config, seen = parsed_with_notices(parse_config, raw, caplog)
     assert sorted(seen) == sorted(fields)
     for key, value in expected.items():
         assert getattr(config, key) == value, key
 
 
 def test_dependencies_that_are_not_a_list_give_no_endpoints(caplog: pytest.LogCaptureFixture) -> None:
-    from gradio_client.protocol.app import parse_config
-
-    config, seen = _parsed_with_notices(parse_config, _minimal(dependencies={"0": {}}), caplog)
+    config, seen = parsed_with_notices(parse_config, minimal(dependencies={"0": {}}), caplog)
     assert config.endpoints == {} and seen == ["$.dependencies (expected array, got object)"]
     with pytest.raises(RemoteProtocolError, match="has no 'dependencies' list"):
-        parse_config(_minimal(dependencies=None))
+        parse_config(minimal(dependencies=None))
 
 
 def test_without_the_enable_queue_key_only_a_3x_app_has_no_queue() -> None:
-    from gradio_client.protocol.app import parse_config
-
     for protocol, queued in (("sse", True), ("sse_v1", True), ("sse_v3", True), (None, False)):
-        raw = _minimal(protocol=protocol)
+        raw = minimal(protocol=protocol)
         assert parse_config(raw).enable_queue is queued, protocol
 
 
 @pytest.mark.parametrize(("prefix", "expected"), [("gradio_api", "/gradio_api"), ("/a/b//", "/a/b"), ("/", ""), ("", ""), ("x ", "/x ")])
 def test_the_api_prefix_has_one_leading_slash_and_none_trailing(prefix: str, expected: str) -> None:
-    from gradio_client.protocol.app import parse_config
-
-    assert parse_config(_minimal(api_prefix=prefix)).api_prefix == expected
+    assert parse_config(minimal(api_prefix=prefix)).api_prefix == expected
 
 
 def test_components_are_read_field_by_field(caplog: pytest.LogCaptureFixture) -> None:
-    from gradio_client.protocol.app import parse_config
-
     schemas = {"api_info": {"type": "a"}, "api_info_as_input": {"type": "b"}, "api_info_as_output": {"type": "c"}}
-    raw = _minimal()
+    raw = minimal()
     raw["components"] = [
         {"id": 1, "type": "textbox", "props": {"label": "L"}, "skip_api": False, **schemas},
         {"id": 2},  # no type, no props: "" and {}
@@ -263,7 +234,7 @@ def test_components_are_read_field_by_field(caplog: pytest.LogCaptureFixture) ->
         {"type": "textbox"},
         [5],
     ]
-    config, seen = _parsed_with_notices(parse_config, raw, caplog)
+    config, seen = parsed_with_notices(parse_config, raw, caplog)
     assert seen == [
         "$.components[2].type (expected str, got number)", "$.components[2].skip_api (expected bool, got str)",
         "$.components[2].props (expected object, got array)", "$.components[3].id (expected int, got str)",
@@ -281,9 +252,7 @@ def test_components_are_read_field_by_field(caplog: pytest.LogCaptureFixture) ->
 
 
 def test_dependencies_are_read_field_by_field(caplog: pytest.LogCaptureFixture) -> None:
-    from gradio_client.protocol.app import parse_config
-
-    raw = _minimal()
+    raw = minimal()
     raw["dependencies"] = [
         {"id": 7, "inputs": [1], "outputs": [2], "api_name": "a", "batch": True, "connection": "stream",
          "cancels": [3], "types": {"generator": True}, "backend_fn": True, "queue": True},
@@ -291,7 +260,7 @@ def test_dependencies_are_read_field_by_field(caplog: pytest.LogCaptureFixture) 
         {"id": "x", "inputs": [1], "outputs": [2], "api_name": 3, "batch": "y", "connection": 1, "cancels": ["z"],
          "types": {"generator": "g"}, "backend_fn": 0, "queue": "q", "api_visibility": 2, "show_api": "s"},
     ]
-    config, seen = _parsed_with_notices(parse_config, raw, caplog)
+    config, seen = parsed_with_notices(parse_config, raw, caplog)
     d = "$.dependencies[2]"
     assert seen == [
         f"{d}.api_name (expected str | bool, got number)", f"{d}.api_visibility (expected str, got number)",
@@ -312,9 +281,7 @@ def test_dependencies_are_read_field_by_field(caplog: pytest.LogCaptureFixture) 
 
 
 def test_a_dependency_whose_values_cannot_be_known_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
-    from gradio_client.protocol.app import parse_config
-
-    raw = _minimal()
+    raw = minimal()
     raw["dependencies"] = [
         {"inputs": [1, "a"], "outputs": [2]},
         {"inputs": [1], "outputs": [None]},
@@ -322,7 +289,7 @@ def test_a_dependency_whose_values_cannot_be_known_is_left_out(caplog: pytest.Lo
         {"inputs": None, "outputs": None, "api_name": "n"},  # null: none
         "dependency",
     ]
-    config, seen = _parsed_with_notices(parse_config, raw, caplog)
+    config, seen = parsed_with_notices(parse_config, raw, caplog)
     d = "$.dependencies"
     assert seen == [
         f"{d}[0].inputs[1] (expected int, got str)", f"{d}[1].outputs[0] (expected int, got null)",
@@ -334,9 +301,7 @@ def test_a_dependency_whose_values_cannot_be_known_is_left_out(caplog: pytest.Lo
 
 
 def test_an_input_missing_from_the_components_takes_no_files() -> None:
-    from gradio_client.protocol.app import parse_config
-
-    raw = _minimal()
+    raw = minimal()
     raw["dependencies"][0]["inputs"] = [99, 1]
     e = parse_config(raw).endpoints[0]
     assert e.file_inputs == () and e.skipped_inputs == () and e.input_types == ("", "textbox")
@@ -347,9 +312,7 @@ FILE_SCHEMA = {"type": "object", "properties": {"path": {"type": "string"}, "met
 
 @pytest.mark.parametrize("key", ["default", "examples", "const", "enum", "$defs"])
 def test_a_file_schema_only_in_a_value_keyword_takes_no_files(key: str) -> None:
-    from gradio_client.protocol.app import parse_config
-
-    raw = _minimal()
+    raw = minimal()
     raw["components"][0]["api_info"] = {"type": "object", key: {"F": FILE_SCHEMA} if key == "$defs" else [FILE_SCHEMA]}
     assert parse_config(raw).endpoints[0].file_inputs == ()
     raw["components"][0]["api_info"] = {"type": "object", "items": [FILE_SCHEMA]}
@@ -358,9 +321,7 @@ def test_a_file_schema_only_in_a_value_keyword_takes_no_files(key: str) -> None:
 
 @pytest.mark.parametrize("serializer", ["ImgSerializable", "FileSerializable", "VideoSerializable", "GallerySerializable", "StringSerializable", "JSONSerializable"])
 def test_gradio3_serializers_that_take_files(serializer: str) -> None:
-    from gradio_client.protocol.app import parse_config
-
-    raw = _minimal()
+    raw = minimal()
     raw["components"][0]["serializer"] = serializer
     raw["components"][0]["api_info"] = FILE_SCHEMA  # the serializer decides on 3.x
     assert parse_config(raw).endpoints[0].file_inputs == ((0,) if serializer[0] in "IFVG" else ())
@@ -374,11 +335,9 @@ def _nested(depth: int) -> Any:
 
 
 def test_the_file_search_goes_32_levels_deep() -> None:
-    from gradio_client.protocol.app import parse_config
-
     found = []
     for depth in (31, 32, 33, 34):
-        raw = _minimal()
+        raw = minimal()
         raw["components"][0]["api_info"] = _nested(depth)
         found.append(parse_config(raw).endpoints[0].file_inputs == (0,))
     assert found == [True, True, False, False]
@@ -393,8 +352,6 @@ def _param(**fields: Any) -> dict[str, Any]:
 
 
 def test_info_entries_are_read_field_by_field(caplog: pytest.LogCaptureFixture) -> None:
-    from gradio_client.protocol.app import parse_info
-
     raw = {
         "named_endpoints": {
             "/bad": 3,
@@ -406,7 +363,7 @@ def test_info_entries_are_read_field_by_field(caplog: pytest.LogCaptureFixture) 
         },
         "unnamed_endpoints": {"x": {}, "3": {"show_api": "no"}},
     }
-    info, seen = _parsed_with_notices(parse_info, raw, caplog)
+    info, seen = parsed_with_notices(parse_info, raw, caplog)
     n = "$.named_endpoints"
     p = f"{n}['/p'].parameters[1]"
     assert seen == [
@@ -431,12 +388,10 @@ def test_info_entries_are_read_field_by_field(caplog: pytest.LogCaptureFixture) 
 
 
 def test_info_notices_past_the_tenth(caplog: pytest.LogCaptureFixture) -> None:
-    from gradio_client.protocol.app import parse_info
-
     raw = {"named_endpoints": {"/p": {"parameters": [_param(component=[], parameter_has_default="y", type="t")],
                                       "returns": [7]}},
            "unnamed_endpoints": {"x": {}, "3": {"show_api": "no"}}}
-    info, seen = _parsed_with_notices(parse_info, raw, caplog)
+    info, seen = parsed_with_notices(parse_info, raw, caplog)
     p = "$.named_endpoints['/p'].parameters[0]"
     assert seen == [
         f"{p}.component (expected str, got array)", f"{p}.parameter_has_default (expected bool, got str)",
@@ -447,14 +402,12 @@ def test_info_notices_past_the_tenth(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_a_translated_label_is_no_label_and_no_notice(caplog: pytest.LogCaptureFixture) -> None:
-    from gradio_client.protocol.app import parse_info
-
     label = {"key": "x.y", "_type": "translation_metadata"}
     raw = {"named_endpoints": {"/p": {"parameters": [_param(label=label)], "returns": [{"label": label, "type": {}}]}}}
-    info, seen = _parsed_with_notices(parse_info, raw, caplog)
+    info, seen = parsed_with_notices(parse_info, raw, caplog)
     assert seen == []
     assert info.named["/p"].parameters[0].label is None and info.named["/p"].returns[0].label is None
-    _, seen = _parsed_with_notices(parse_info, {"named_endpoints": {"/p": {"parameters": [_param(label={"key": "k"})]}}}, caplog)
+    _, seen = parsed_with_notices(parse_info, {"named_endpoints": {"/p": {"parameters": [_param(label={"key": "k"})]}}}, caplog)
     assert seen == ["$.named_endpoints['/p'].parameters[0].label (expected str, got object)"]
 
 
@@ -472,11 +425,9 @@ def test_a_translated_label_is_no_label_and_no_notice(caplog: pytest.LogCaptureF
 def test_the_python_type_is_the_servers_or_computed_from_the_schema(
     python_type: Any, schema: Any, expected: tuple[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from gradio_client.protocol.app import parse_info
-
     param = {"parameter_name": "p", "type": schema, "python_type": python_type}
     ret = {"type": schema, "python_type": python_type}
-    info, seen = _parsed_with_notices(parse_info, {"named_endpoints": {"/f": {"parameters": [param], "returns": [ret]}}}, caplog)
+    info, seen = parsed_with_notices(parse_info, {"named_endpoints": {"/f": {"parameters": [param], "returns": [ret]}}}, caplog)
     (p,), (r,) = info.named["/f"].parameters, info.named["/f"].returns
     assert (p.python_type, p.description) == expected == (r.python_type, r.description)
     assert p.type == r.type == (schema if isinstance(schema, dict) else {})
@@ -484,8 +435,6 @@ def test_the_python_type_is_the_servers_or_computed_from_the_schema(
 
 
 def test_a_private_or_unreadable_entry_does_not_stop_the_rest() -> None:
-    from gradio_client.protocol.app import parse_info
-
     raw = {"named_endpoints": {"/a": {"api_visibility": "private"}, "/b": [], "/c": {}},
            "unnamed_endpoints": {"1": {"api_visibility": "private"}, "z": {}, "2": 0, "3": {}}}
     info = parse_info(raw)
@@ -494,8 +443,6 @@ def test_a_private_or_unreadable_entry_does_not_stop_the_rest() -> None:
 
 
 def test_undocumented_entries_are_parsed_but_not_in_the_document() -> None:
-    from gradio_client.protocol.app import parse_info
-
     raw = {"named_endpoints": {"/u": {"show_api": False, "code_snippets": 1}, "/v": {"api_visibility": "undocumented"}},
            "unnamed_endpoints": {"4": {"show_api": False}, "5": {"show_api": True, "show_api_extra": 1}}}
     info = parse_info(raw)
@@ -506,35 +453,21 @@ def test_undocumented_entries_are_parsed_but_not_in_the_document() -> None:
 # ======================================================= info.py: with_info, derived
 
 
-def _config(*deps: dict[str, Any], components: list[dict[str, Any]] | None = None) -> Any:
-    from gradio_client.protocol.app import parse_config
-
-    raw = _minimal()
-    if components is not None:
-        raw["components"] = components
-    raw["dependencies"] = [{"inputs": [1], "outputs": [2], **d} for d in deps]
-    return parse_config(raw)
-
-
 def test_only_callable_endpoints_sharing_a_name_need_the_public_info() -> None:
-    from gradio_client.protocol.app import needs_public_info
-
     pub = {"api_name": "x", "api_visibility": "public"}
-    assert needs_public_info(_config(pub, {"api_name": "x", "api_visibility": "undocumented"}))
-    assert needs_public_info(_config({"api_name": "y"}, pub, {"api_name": "x"}))
-    assert not needs_public_info(_config(pub, {"api_name": "x", "api_visibility": "private"}))
-    assert not needs_public_info(_config({"api_name": "x", "api_visibility": "private"}, pub))
-    assert not needs_public_info(_config({"api_name": None}, {"api_name": None}, pub))
+    assert needs_public_info(config_of(pub, {"api_name": "x", "api_visibility": "undocumented"}))
+    assert needs_public_info(config_of({"api_name": "y"}, pub, {"api_name": "x"}))
+    assert not needs_public_info(config_of(pub, {"api_name": "x", "api_visibility": "private"}))
+    assert not needs_public_info(config_of({"api_name": "x", "api_visibility": "private"}, pub))
+    assert not needs_public_info(config_of({"api_name": None}, {"api_name": None}, pub))
 
 
 def test_with_info_takes_every_field_of_the_entry_and_resets_the_rest() -> None:
-    from gradio_client.protocol.app import ApiInfo, EndpointInfo, Parameter, Return, with_info
-
     p = Parameter(name="x", label="X", component="Textbox", python_type="str", description="",
                   has_default=False, default=None, type={})
     r = Return(label="Y", component="Textbox", python_type="str", description="", type={})
     entry = EndpointInfo(parameters=(p,), returns=(r,), description="what it does", oauth_token="required")
-    config = _config({"api_name": "a"}, {"api_name": None})
+    config = config_of({"api_name": "a"}, {"api_name": None})
     app = with_info(config, ApiInfo(named={"/a": entry}, unnamed={1: entry}))
     for e in app.endpoints.values():
         assert (e.parameters, e.returns, e.description, e.oauth_token) == ((p,), (r,), "what it does", "required")
@@ -545,11 +478,9 @@ def test_with_info_takes_every_field_of_the_entry_and_resets_the_rest() -> None:
 
 
 def test_with_a_public_info_an_entry_of_another_visibility_is_not_taken() -> None:
-    from gradio_client.protocol.app import ApiInfo, EndpointInfo, with_info
-
     undocumented = EndpointInfo(parameters=(), returns=(), visibility="undocumented", description="u")
     public = EndpointInfo(parameters=(), returns=(), visibility="public", description="p")
-    config = _config({"api_name": "x"}, {"api_name": "x", "api_visibility": "undocumented"}, {"api_name": "y"},
+    config = config_of({"api_name": "x"}, {"api_name": "x", "api_visibility": "undocumented"}, {"api_name": "y"},
                      {"api_name": "z", "api_visibility": "undocumented"})
     info = ApiInfo(named={"/x": undocumented, "/y": public, "/z": undocumented}, unnamed={}, public={"/x": public})
     app = with_info(config, info)
@@ -563,8 +494,6 @@ def test_with_a_public_info_an_entry_of_another_visibility_is_not_taken() -> Non
 
 
 def test_derived_info_reads_labels_defaults_and_schemas() -> None:
-    from gradio_client.protocol.app import info_from_config
-
     components = [
         {"id": 1, "type": "textbox", "props": {"label": "Text", "value": "v", "name": "textbox"},
          "api_info": {"type": "string", "additional_description": "more"}},
@@ -575,7 +504,7 @@ def test_derived_info_reads_labels_defaults_and_schemas() -> None:
          "api_info": {"info": {"type": "string", "description": "base64"}, "serialized_info": True}},
         {"id": 4, "type": "json", "props": {"label": 5}, "api_info": "junk"},
     ]
-    config = _config({"inputs": [1, 2, 3, 4], "outputs": [2, 3, 4], "api_name": "f"}, components=components)
+    config = config_of({"inputs": [1, 2, 3, 4], "outputs": [2, 3, 4], "api_name": "f"}, components=components)
     entry = info_from_config(config).named["/f"]
     text, number, image, junk = entry.parameters
     assert (text.name, text.label, text.component, text.python_type, text.description, text.has_default, text.default) == (
@@ -598,14 +527,12 @@ def test_derived_info_reads_labels_defaults_and_schemas() -> None:
 
 
 def test_derived_info_leaves_out_skipped_and_unknown_components() -> None:
-    from gradio_client.protocol.app import info_from_config
-
     components = [
         {"id": 1, "type": "textbox", "props": {"label": "A"}},
         {"id": 2, "type": "state", "props": {"label": "S"}},
         {"id": 3, "type": "textbox", "props": {"label": "B"}, "skip_api": True},
     ]
-    config = _config({"inputs": [2, 9, 1, 3], "outputs": [3, 1, 2, 8], "api_name": "f"},
+    config = config_of({"inputs": [2, 9, 1, 3], "outputs": [3, 1, 2, 8], "api_name": "f"},
                      {"inputs": [1], "outputs": [], "api_name": "js", "backend_fn": False},
                      {"inputs": [1], "outputs": [], "api_name": "p", "api_visibility": "private"},
                      {"inputs": [1], "outputs": [1]}, components=components)
@@ -617,8 +544,6 @@ def test_derived_info_leaves_out_skipped_and_unknown_components() -> None:
 
 
 def test_derived_names_count_up_past_one() -> None:
-    from gradio_client.protocol.app.info import derived_name
-
     used: set[str] = set()
     assert [derived_name("Text", i, used) for i in range(4)] == ["text", "text_1", "text_2", "text_3"]
     assert used == {"text", "text_1", "text_2", "text_3"}
