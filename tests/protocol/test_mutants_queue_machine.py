@@ -403,3 +403,12 @@ def test_the_first_watcher_with_an_observer_observes_the_machine() -> None:
     machine.tick(1.0)
     assert asked == ["silent", "observing"]
     assert seen == ["start", "tick"]
+
+
+def test_a_broken_job_stream_fails_its_job_with_the_transport_error() -> None:
+    h = Harness("sse")
+    job, actions = h.submit()
+    sid = h.open(actions)
+    reset = ConnectionLostError("connection reset by peer")
+    h.feed(h.machine.receive_stream_error(sid, reset))
+    assert h.terminal(job).error is reset

@@ -449,8 +449,8 @@ def test_a_rate_limited_join_is_retried_exactly_the_configured_times(
     seen = []
     for _ in range(3):
         actions = h.feed(h.machine.receive_response(only(actions, Post).request_id, 429, b"{}", headers))
-        seen += [a.delay for a in actions if isinstance(a, Post)]
-    assert seen == delays
+        seen += [(a.path, a.delay) for a in actions if isinstance(a, Post)]
+    assert seen == [("/gradio_api/queue/join", delay) for delay in delays]
     error = h.terminal(job).error
     assert isinstance(error, TooManyRequestsError)
     assert error.retry_after == (3.0 if headers else None)
