@@ -171,7 +171,8 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
             if effects:
                 self._cond.notify_all()
         for effect in effects:
-            self._perform(effect)
+            if type(effect) is not Notify:  # done above, under the lock
+                self._perform(effect)
 
     def _guarded(self, input: Callable[[JobState], list[Effect]]) -> None:
         """``_step`` from a pool thread: a bug ends the job instead of leaving it hanging."""
@@ -183,8 +184,6 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
             self._step(lambda state: state.fail(bug, now()))
 
     def _perform(self, effect: Effect) -> None:
-        if type(effect) is Notify:  # done under the lock (``_step``); the usual effect
-            return
         client = self._client
         if isinstance(effect, Upload):
             client._shell.submit_io(lambda: self._upload(effect.path))
@@ -202,7 +201,8 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
                 self.set_exception(effect.error)
             else:
                 self.set_result(effect.value)
-        # AbortUpload: a blocking POST cannot be stopped, its result is ignored
+        # Notify: done under the lock (``_step``); AbortUpload: a blocking POST cannot be
+        # stopped, its result is ignored
 
     def _upload(self, path: str) -> None:
         deadline = self._core.deadline

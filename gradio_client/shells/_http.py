@@ -205,6 +205,11 @@ class _Counter:
         """No decoding: pieces are the chunks as they came (``check`` each one)."""
         return not self._decoders
 
+    @property
+    def unbounded(self) -> bool:
+        """Neither a cap nor a deadline: counting would change nothing (an event stream)."""
+        return self._cap is None and self._deadline is None
+
     def check(self, chunk: bytes) -> bytes:
         """Count a chunk of a plain body (the deadline and the cap)."""
         if self._deadline is not None and time.monotonic() > self._deadline:
@@ -259,6 +264,11 @@ class CappedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         counter = self._counter
+        if counter.plain and counter.unbounded:  # an event stream: the machine caps events
+            for chunk in self._raw:
+                if chunk:
+                    yield chunk
+            return
         if counter.plain:  # the usual case, without a generator per chunk
             check = counter.check
             for chunk in self._raw:

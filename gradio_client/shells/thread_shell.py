@@ -28,7 +28,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -58,6 +58,7 @@ from ..protocol.connect import (
 )
 from ..protocol.machine import QueueMachine
 from ._common import (
+    CappedStream,
     ShellBase,
     document_cap,
     flow_request,
@@ -147,6 +148,22 @@ def _flow_reply(
         raise transport_error(exc, f"{step.method} {step.url}") from exc
     except httpx.HTTPError as exc:
         raise transport_error(exc, f"{step.method} {step.url}") from exc
+
+
+def _body(response: httpx.Response) -> Iterable[bytes]:
+    """An event stream's body, chunk by chunk as it arrives.
+
+    The body caps' ``CappedStream`` has decoded it already (``_http.BodyCaps``): iterating
+    the stream itself spares each chunk the layers of ``iter_bytes`` (a decoder that
+    passes it on as it is, two chunkers that do the same), which cost a generator output
+    of ``count_fast`` a few per cent of its CPU.  Any other stream (a transport's reply
+    already in memory, or a body no hook capped) is read by ``iter_bytes``.
+    """
+    stream = response.stream
+    if isinstance(stream, CappedStream) and not response.is_stream_consumed:
+        response.is_stream_consumed = True
+        return stream
+    return response.iter_bytes()
 
 
 class _Pool:
@@ -365,64 +382,60 @@ class ThreadShell(ShellBase):
     def feed(self, method: Callable[..., list[Action]], *args: Any, **kwargs: Any) -> None:
         """Call a machine input under the lock, then perform its actions in order."""
         with self._lock:
-            self._queue.extend(method(*args, **kwargs))
+            actions = method(*args, **kwargs)
             self._schedule_tick_locked()
-            if self._draining:
+            if self._draining:  # the drainer performs them after its own (the queue is
+                self._queue.extend(actions)  # empty whenever nobody drains)
                 return
             self._draining = True
-        self._drain()
+        self._drain(actions)
 
     def _now(self) -> float:
         return time.monotonic()
 
-    def _drain(self) -> None:
+    def _drain(self, batch: list[Action]) -> None:
+        """Perform ``batch``, then the actions queued meanwhile, in order."""
+        runs = self._deliver_run
         while True:
+            if runs is None:
+                for action in batch:
+                    self._perform_logged(self._perform, action)
+            else:
+                self._perform_runs(runs, batch)
             with self._lock:
                 if not self._queue:
                     self._draining = False
                     return
                 batch = list(self._queue)
                 self._queue.clear()
-            if self._deliver_run is None or len(batch) == 1:
-                for action in batch:
-                    self._perform_logged(action)
-            else:
-                self._perform_runs(batch)
 
-    def _perform_runs(self, batch: list[Action]) -> None:
-        """Perform ``batch`` in order, each run of one job's statuses and outputs handed on
-        at once (``deliver_run``): a generator's status and the output that came with it
-        wake a waiting caller once, not twice."""
+    def _perform_runs(self, runs: DeliverRun, batch: list[Action]) -> None:
+        """Perform ``batch`` in order, each run of one job's statuses and outputs handed to
+        ``runs`` at once: a generator's status and the output that came with it wake a
+        waiting caller once, not twice."""
         run: list[Update] = []
         for action in batch:
             if isinstance(action, (EmitStatus, EmitOutput)):
-                if run and run[0].job != action.job:
-                    self._deliver_run_logged(run)
-                    run = []
-                run.append(action)
+                if not run or run[0].job == action.job:
+                    run.append(action)
+                    continue
+                self._perform_logged(runs, run)
+                run = [action]
                 continue
             if run:
-                self._deliver_run_logged(run)
+                self._perform_logged(runs, run)
                 run = []
-            self._perform_logged(action)
+            self._perform_logged(self._perform, action)
         if run:
-            self._deliver_run_logged(run)
+            self._perform_logged(runs, run)
 
-    def _deliver_run_logged(self, run: list[Update]) -> None:
-        if len(run) == 1:
-            self._perform_logged(run[0])
-            return
-        assert self._deliver_run is not None
+    @staticmethod
+    def _perform_logged(perform: Callable[[Any], None], what: Any) -> None:
         try:
-            self._deliver_run(run)
+            perform(what)
         except Exception:  # a user callback raised; keep the client alive
-            log.exception("gradio_client: delivering %r failed", type(run[0]).__name__)
-
-    def _perform_logged(self, action: Action) -> None:
-        try:
-            self._perform(action)
-        except Exception:  # a user callback raised; keep the client alive
-            log.exception("gradio_client: delivering %r failed", type(action).__name__)
+            kind = type(what[0] if isinstance(what, list) else what).__name__
+            log.exception("gradio_client: delivering %r failed", kind)
 
     def _schedule_tick_locked(self) -> None:
         deadline = self._machine.next_deadline()
@@ -626,7 +639,7 @@ class ThreadShell(ShellBase):
                         response.status_code,
                         response.headers.get("content-type"),
                     )
-                    for chunk in response.iter_bytes():
+                    for chunk in _body(response):
                         if reader.closed:
                             return
                         self.feed(self._machine.receive_stream_data, sid, chunk)
