@@ -27,7 +27,7 @@ import select
 import ssl
 from collections import deque
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpcore
 import httpx
@@ -59,8 +59,7 @@ class _Protocol(asyncio.Protocol):
         self.tls = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.adopt(transport)
+        self.adopt(cast(asyncio.Transport, transport))  # uvloop's are no asyncio.Transport
 
     def adopt(self, transport: asyncio.Transport) -> None:
         self.transport = transport
@@ -208,7 +207,6 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         if transport is None:  # pragma: no cover - the loop closed meanwhile
             raise httpcore.ConnectError("the TLS handshake was cut off")
-        assert isinstance(transport, asyncio.Transport)
         p.tls = True
         p.adopt(transport)
         self._closed = True  # this plain stream is now the TLS stream's
@@ -237,6 +235,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             fd = -1 if sock is None else sock.fileno()
             if fd < 0:
                 return True
+            if not hasattr(select, "poll"):  # pragma: no cover - Windows
+                return bool(select.select([fd], [], [], 0)[0])
             self._poll = select.poll()
             self._poll.register(fd, select.POLLIN)
         return bool(self._poll.poll(0))
@@ -255,16 +255,17 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         try:
-            transport, protocol = await asyncio.wait_for(
-                loop.create_connection(
-                    lambda: _Protocol(loop),
-                    host,
-                    port,
-                    local_addr=(local_address, 0) if local_address else None,
+            local = (local_address, 0) if local_address else None
+            if isinstance(loop, asyncio.BaseEventLoop):  # asyncio's own: race a name's addresses
+                connecting = loop.create_connection(
+                    lambda: _Protocol(loop), host, port, local_addr=local,
                     happy_eyeballs_delay=_HAPPY_EYEBALLS,
-                ),
-                timeout,
-            )
+                )
+            else:  # another loop (uvloop) may not take that argument
+                connecting = loop.create_connection(
+                    lambda: _Protocol(loop), host, port, local_addr=local
+                )
+            transport, protocol = await asyncio.wait_for(connecting, timeout)
         except asyncio.TimeoutError as exc:
             raise httpcore.ConnectTimeout("timed out") from exc
         except OSError as exc:
