@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import os
+from typing import Any
 
 from . import __version__
 from ._compat import (
@@ -108,12 +109,78 @@ def _strip_filename_1x(filename: str, max_bytes: int = 200) -> str:
     return name + ext
 
 
-# gradio 4.x and 5.x name the files they save (uploads, cached outputs) with this helper:
-# under them it keeps the rule of the official client they were released with, so an app
-# serves the same file names as on that client (tests/dropin/test_older_gradio_on_ours.py).
+def _render_1x(schema: Any, defs: Any) -> str:
+    """A JSON schema as the official client 1.x renders it: no ``filepath`` shortcut for a
+    FileData object (its fields are spelled out), and under gradio 4 (client 1.3) the
+    capitalised ``Dict(...)``, ``List[...]``, ``Tuple[...]`` and ``Dict[Any, Any]``."""
+    old = _GRADIO_MAJOR == 4
+    if schema == {}:
+        return "Any"
+    kind = get_type(schema)
+    if kind == {}:
+        if "json" in schema.get("description", {}):
+            return "Dict[Any, Any]" if old else "str | float | bool | list | dict"
+        return "Any"
+    if isinstance(kind, str) and kind in _SCALARS_1X:
+        return _SCALARS_1X[kind]
+    if kind == "$ref":
+        return _render_1x(defs[schema["$ref"].split("/")[-1]], defs)
+    if kind == "const":
+        return f"Literal[{schema['const']}]"
+    if kind == "enum":
+        return "Literal[" + ", ".join(f"'{value}'" for value in schema["enum"]) + "]"
+    if kind == "array":
+        items = schema.get("items", [])
+        tuple_, list_ = ("Tuple", "List") if old else ("tuple", "list")
+        for holder in (items, schema):
+            if "prefixItems" in holder:
+                return f"{tuple_}[" + ", ".join(_render_1x(s, defs) for s in holder["prefixItems"]) + "]"
+        return f"{list_}[{_render_1x(items, defs)}]"
+    if kind == "object":
+        parts = []
+        for name, sub in schema.get("properties", {}).items():
+            if name != "$defs":
+                described = f" ({sub.get('description')})" if sub.get("description") else ""
+                parts.append(f"{name}: {_render_1x(sub, defs)}{described}")
+        if "additionalProperties" in schema:
+            extra = schema["additionalProperties"]
+            parts.append("str, Any" if extra is True and not old else f"str, {_render_1x(extra, defs)}")
+        return ("Dict(" if old else "dict(") + ", ".join(parts) + ")"
+    if kind in ("oneOf", "anyOf"):
+        return " | ".join(_render_1x(s, defs) for s in schema[kind])
+    if kind == "allOf":
+        return "All[" + ", ".join(_render_1x(s, defs) for s in schema[kind]) + "]"
+    raise APIInfoParseError(f"Cannot parse schema {schema}")
+
+
+_SCALARS_1X = {"null": "None", "integer": "int", "string": "str", "boolean": "bool", "number": "float"}
+
+
+def _file_formats_1x() -> list[str]:
+    # client 1.3 (gradio 4) knew the three "Dict(path: str, ...)" shapes; 1.14 all of them
+    return FILE_DATA_FORMATS[2:5] if _GRADIO_MAJOR == 4 else list(FILE_DATA_FORMATS)
+
+
+def _json_schema_to_python_type_1x(schema: Any) -> str:
+    """``json_schema_to_python_type`` of the official client 1.x (see :func:`_render_1x`)."""
+    return _render_1x(schema, schema.get("$defs")).replace(_file_formats_1x()[-1], "filepath")
+
+
+def _value_is_file_1x(api_info: Any) -> bool:
+    """``value_is_file`` of the official client 1.x: the rendered type names a FileData shape."""
+    rendered = _render_1x(api_info, api_info.get("$defs"))
+    return any(shape in rendered for shape in _file_formats_1x())
+
+
+# gradio 4.x and 5.x name the files they save (uploads, cached outputs), render /info's
+# python types and find file parameters with these helpers: under them they keep the rules
+# of the official client 1.x they were released with, so an app serves the same file names
+# and /info as on that client (tests/dropin/test_older_gradio_on_ours.py).
 _GRADIO_MAJOR = _gradio_major()
 if _GRADIO_MAJOR in (4, 5):
     strip_invalid_filename_characters = _strip_filename_1x  # noqa: F811
+    json_schema_to_python_type = _json_schema_to_python_type_1x  # noqa: F811
+    value_is_file = _value_is_file_1x  # noqa: F811
 
 
 STATE_COMPONENT = "state"

@@ -11,9 +11,10 @@ official ``gradio_client`` uninstalled, this checkout installed editable) must:
 * answer every endpoint, called through this client, as the app on the official client
   answers it (text, numbers, a generator's outputs, a file round trip, a ``gr.Error``);
   and once more through this client from inside the drop-in env;
-* name files as the official client of that gradio does
-  (``utils.strip_invalid_filename_characters``, which gradio calls for every file it saves:
-  the official 1.x rule differs from 2.x's), on generated names;
+* name files, render JSON schemas as Python types and find file values as the official client
+  of that gradio does (``utils.strip_invalid_filename_characters``,
+  ``json_schema_to_python_type``, ``value_is_file``: gradio calls them for every file it saves
+  and for ``/info``; the official 1.x rules differ from 2.x's), on generated inputs;
 * run ``gradio --help`` and ``gradio deploy-discord --help`` (the latter printing what the
   official one prints), and refuse ``gradio deploy-discord`` with a clear error, exit 1.
 
@@ -197,9 +198,9 @@ def test_gradio_command_line(version: str) -> None:
 
 NAMES = """
 import json, random, sys
-random.seed(int(sys.argv[1]))
+rng = random.Random(int(sys.argv[1]))  # a generator of its own: imports draw nothing from it
 alphabet = "abcXYZ019 ._-,()[]#\u00e9\u6f22\U0001f600/\\\\:*?<>|\\t"
-names = ["".join(random.choice(alphabet) for _ in range(random.randint(0, 30))) for _ in range(3000)]
+names = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
 names += ["sample (1).txt", "a,b.tar.gz", "..", ".hidden", "x" * 250 + ".txt", "\u00e9" * 150 + ".png"]
 from gradio_client import utils
 print(json.dumps([[n, utils.strip_invalid_filename_characters(n),
@@ -221,3 +222,64 @@ def test_file_names_as_the_official(version: str) -> None:
     differ = [(o, t) for o, t in zip(ours, official) if o != t]
     assert not differ, f"seed {seed}: {len(differ)} names differ, e.g. (ours, official) {differ[:3]}"
     assert any(row[0] != row[1] for row in ours)  # the rule did remove something
+
+
+SCHEMAS = """
+import json, random, sys
+rng = random.Random(int(sys.argv[1]))  # a generator of its own: imports draw nothing from it
+FILE = {"properties": {"path": {"type": "string"}, "url": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "size": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+        "orig_name": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "mime_type": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "is_stream": {"type": "boolean"},
+        "meta": {"default": {"_type": "gradio.FileData"}, "title": "Meta", "type": "object"}},
+        "required": ["path"], "title": "FileData", "type": "object"}
+
+def schema(depth):
+    roll = rng.randrange(12 if depth < 3 else 5)
+    if roll == 0: return {"type": rng.choice(["string", "integer", "number", "boolean", "null"])}
+    if roll == 1: return {}
+    if roll == 2: return {"description": rng.choice(["any json", "x"])}
+    if roll == 3: return {"enum": rng.sample(["a", "b", 1, 2.5], 2)}
+    if roll == 4: return {"const": rng.choice(["k", 3])}
+    if roll == 5: return {"type": "array", "items": schema(depth + 1)}
+    if roll == 6: return {"type": "array", "prefixItems": [schema(depth + 1), schema(depth + 1)]}
+    if roll == 7: return {rng.choice(["anyOf", "oneOf", "allOf"]): [schema(depth + 1), schema(depth + 1)]}
+    if roll == 8: return {"$ref": "#/$defs/FileData"}
+    if roll == 9: return dict(FILE)
+    node = {"type": "object", "properties": {f"p{i}": dict(schema(depth + 1), **({"description": "d"} if i else {}))
+                                             for i in range(rng.randrange(3))}}
+    if rng.random() < 0.4:
+        node["additionalProperties"] = rng.choice([True, False, {"type": "string"}, schema(depth + 1)])
+    return node
+
+from gradio_client import utils
+answers = []
+for _ in range(1500):
+    top = {"type": "object", "properties": {"x": schema(0), "y": schema(1)}, "$defs": {"FileData": FILE}}
+    row = []
+    for fn in (utils.json_schema_to_python_type, utils.value_is_file):
+        try:
+            row.append(fn(top))
+        except Exception as exc:
+            row.append(type(exc).__name__)
+    answers.append(row)
+print(json.dumps(answers))
+"""
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_schemas_render_as_the_official(version: str) -> None:
+    """1500 generated schemas (seeded; FileData shapes, $refs, unions, tuples, extra
+    properties) through both envs' ``json_schema_to_python_type`` and ``value_is_file``."""
+    seed = str(int.from_bytes(os.urandom(2), "big"))
+    answers = []
+    for python in (dropin_python(version), gradio_python(version)):
+        proc = subprocess.run([str(python), "-c", SCHEMAS, seed], cwd=HERE / "apps", env=env_without_checkout(),
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        answers.append(json.loads(proc.stdout))
+    ours, official = answers
+    differ = [(o, t) for o, t in zip(ours, official) if o != t]
+    assert not differ, f"seed {seed}: {len(differ)} schemas differ, e.g. (ours, official) {differ[:3]}"
+    assert any(row[1] is True for row in ours) and any(row[1] is False for row in ours)
