@@ -50,6 +50,8 @@ def parsed_with_notices(parse: Callable[[Any], Any], raw: Any, caplog: pytest.Lo
     if not logged:
         return value, []
     text = logged[0].getMessage()
+    what = "Gradio config" if parse is parse_config else "Gradio API info"  # the document it names
+    assert text.startswith(f"{what}: ")
     return value, text.split("(each took its default): ", 1)[1].split("; ")
 
 

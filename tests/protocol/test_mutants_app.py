@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gradio_client.protocol.app import (
@@ -56,6 +56,9 @@ READERS: dict[str, tuple[str, Callable[[Any], bool]]] = {
 
 @pytest.mark.parametrize("reader", sorted(READERS))
 @given(value=json_values, present=st.booleans())
+@example(value=True, present=True)
+@example(value=3, present=True)
+@example(value=1.5, present=True)
 def test_a_reader_takes_a_fitting_value_and_records_any_other(reader: str, value: Any, present: bool) -> None:
     expected, fits = READERS[reader]
     notices = Notices("Doc")
@@ -137,6 +140,8 @@ def test_a_document_that_is_not_an_object_names_what_it_is(raw: bytes, kind_: st
 
 
 @given(st.text(alphabet="abc{}", min_size=1, max_size=100).filter(lambda s: s.strip("{}") and s[0] != "{"))
+@example("a" * 64)
+@example("b" * 65 + "{")
 def test_text_that_is_not_json_is_quoted_from_its_first_64_bytes(text: str) -> None:
     raw = text.encode()
     for form in (raw, text, bytearray(raw), memoryview(raw)):
@@ -217,7 +222,7 @@ def test_without_the_enable_queue_key_only_a_3x_app_has_no_queue() -> None:
         assert parse_config(raw).enable_queue is queued, protocol
 
 
-@pytest.mark.parametrize(("prefix", "expected"), [("gradio_api", "/gradio_api"), ("/a/b//", "/a/b"), ("/", ""), ("", ""), ("x ", "/x ")])
+@pytest.mark.parametrize(("prefix", "expected"), [("gradio_api", "/gradio_api"), ("/a/b//", "/a/b"), ("/", ""), ("", ""), ("x ", "/x "), ("/X/", "/X")])
 def test_the_api_prefix_has_one_leading_slash_and_none_trailing(prefix: str, expected: str) -> None:
     assert parse_config(minimal(api_prefix=prefix)).api_prefix == expected
 
@@ -550,3 +555,38 @@ def test_derived_names_count_up_past_one() -> None:
     assert derived_name("  --  ", 7, set()) == "param_7"
     assert derived_name("2 Big", 0, set()) == "_2_big" and derived_name("if", 0, set()) == "if_"
     assert [derived_name(n, 1, set()) for n in ("headers", "fn_index", "result_callbacks")] == ["param_1"] * 3
+
+
+def test_a_component_with_id_0_takes_files_for_itself_only() -> None:
+    raw = minimal()
+    raw["components"] = [
+        {"id": 0, "type": "file", "props": {}, "api_info": FILE_SCHEMA},
+        {"id": 1, "type": "textbox", "props": {}, "api_info": {"type": "string"}},
+    ]
+    raw["dependencies"][0]["inputs"] = [1, 0, 1]
+    assert parse_config(raw).endpoints[0].file_inputs == (1,)
+
+
+def _in_lists(depth: int) -> Any:
+    schema: Any = FILE_SCHEMA
+    for _ in range(depth):
+        schema = [schema]
+    return {"anyOf": schema}
+
+
+def test_the_file_search_counts_lists_and_references_as_levels() -> None:
+    found = []
+    for depth in (30, 31, 32, 33):
+        raw = minimal()
+        raw["components"][0]["api_info"] = _in_lists(depth)
+        found.append(parse_config(raw).endpoints[0].file_inputs == (0,))
+    assert found == [True, True, False, False]  # the anyOf object is one level more
+    chain = {f"D{i}": {"$ref": f"#/$defs/D{i + 1}"} for i in range(20)} | {"D20": FILE_SCHEMA}
+    for ref, defs, expected in (
+        ("#/$defs/D0", chain, (0,)),
+        ("#/$defs/D0", chain | {"D20": {"$ref": "#/$defs/D0"}}, ()),  # a cycle ends at the depth limit
+        ("D20", chain, (0,)),  # a bare name is a reference too
+    ):
+        raw = minimal()
+        raw["components"][0]["api_info"] = {"$ref": ref, "$defs": defs}
+        assert parse_config(raw).endpoints[0].file_inputs == expected, (ref, expected)

@@ -22,6 +22,7 @@ from gradio_client.protocol.app import (
     build_data,
     has_files,
     info_dict,
+    is_file_reference,
     map_files,
     outputs_value,
     render_api,
@@ -340,24 +341,89 @@ def test_a_description_line_is_cut_past_200_characters(length: int) -> None:
 
 def test_the_dict_derived_from_a_config() -> None:
     p = Parameter(name="n", label="N", component="Number", python_type="float", description="d", has_default=True,
-                  default=[1], type={"type": "array"}, example_input={"e": 1})
-    r = Return(label="R", component="Json", python_type="Any", description="rd", type={"type": "object"})
+                  default=[[1]], type={"items": {"type": "array"}}, example_input={"e": [1]})
+    r = Return(label="R", component="Json", python_type="Any", description="rd", type={"items": {"type": "object"}})
     public = EndpointInfo(parameters=(p,), returns=(r,), description="what")
     hidden = EndpointInfo(parameters=(), returns=(), visibility="undocumented")
     d = info_dict(ApiInfo(named={"/p": public, "/h": hidden}, unnamed={7: public, 8: hidden}))
     entry = {
-        "parameters": [{"label": "N", "parameter_name": "n", "parameter_has_default": True, "parameter_default": [1],
-                        "type": {"type": "array"}, "python_type": {"type": "float", "description": "d"},
-                        "component": "Number", "example_input": {"e": 1}}],
-        "returns": [{"label": "R", "type": {"type": "object"}, "python_type": {"type": "Any", "description": "rd"},
-                     "component": "Json"}],
+        "parameters": [{"label": "N", "parameter_name": "n", "parameter_has_default": True, "parameter_default": [[1]],
+                        "type": {"items": {"type": "array"}}, "python_type": {"type": "float", "description": "d"},
+                        "component": "Number", "example_input": {"e": [1]}}],
+        "returns": [{"label": "R", "type": {"items": {"type": "object"}},
+                     "python_type": {"type": "Any", "description": "rd"}, "component": "Json"}],
         "description": "what",
     }
     assert d == {"named_endpoints": {"/p": entry}, "unnamed_endpoints": {"7": entry}}
     assert list(d["named_endpoints"]["/p"]) == ["parameters", "returns", "description"]
     shared = d["named_endpoints"]["/p"]
-    shared["parameters"][0]["parameter_default"].append(2)
-    shared["parameters"][0]["type"]["x"] = 1
-    shared["parameters"][0]["example_input"]["e"] = 2
-    shared["returns"][0]["type"]["x"] = 1
-    assert (p.default, p.type, p.example_input, r.type) == ([1], {"type": "array"}, {"e": 1}, {"type": "object"})
+    shared["parameters"][0]["parameter_default"][0].append(2)
+    shared["parameters"][0]["type"]["items"]["x"] = 1
+    shared["parameters"][0]["example_input"]["e"].append(2)
+    shared["returns"][0]["type"]["items"]["x"] = 1
+    assert (p.default, p.type, p.example_input, r.type) == (
+        [[1]], {"items": {"type": "array"}}, {"e": [1]}, {"items": {"type": "object"}}
+    )
+
+
+def test_is_file_reference_defaults_to_the_output_rule() -> None:
+    legacy = {"path": "/tmp/x", "url": None, "orig_name": "x"}
+    assert is_file_reference(legacy, "sse_v2") is True
+    assert is_file_reference(legacy, "sse_v2", inputs=True) is False
+
+
+def test_resolution_errors_name_the_type_given() -> None:
+    config = config_of({"api_name": "a"})
+    for kwargs, message in (
+        ({"api_name": 3}, "api_name must be a str, got int"),
+        ({"fn_index": "3"}, "fn_index must be an int, got str"),
+        ({"fn_index": True}, "fn_index must be an int, got bool"),
+    ):
+        with pytest.raises(ArgumentError) as info:
+            config.endpoint(**kwargs)
+        assert str(info.value) == message
+
+
+def test_every_unnamed_endpoint_is_listed() -> None:
+    config = config_of({"api_name": None}, {"api_name": None}, {"api_name": "a"})
+    with pytest.raises(EndpointNotFoundError) as info:
+        config.endpoint(fn_index=9)
+    assert str(info.value).endswith("Available api_names: /a. Unnamed endpoints (call with fn_index): 0, 1.")
+
+
+def test_names_made_from_labels_without_letters_use_the_position() -> None:
+    p = Parameter(name=None, label="!!!", component=None, python_type="str", description="", has_default=False,
+                  default=None, type={})
+    endpoint = msgspec.structs.replace(_endpoint([("a", REQUIRED), ("b", REQUIRED)]), parameters=(p, p))
+    with pytest.raises(ArgumentError, match=r"missing required argument\(s\): param_0, param_1:"):
+        build_data(endpoint, (), {})
+    r = Return(label="!!!", component=None, python_type="int", description="", type={})
+    entry = EndpointInfo(parameters=(), returns=(r, r), visibility="public")
+    text = render_api(config_of({"api_name": "a"}), ApiInfo(named={"/a": entry}, unnamed={}), None)
+    assert 'predict(api_name="/a") -> (param_0, param_1)' in text
+
+
+def test_the_generator_note_follows_the_endpoint_view_api_describes() -> None:
+    config = config_of(
+        {"api_name": None, "types": {"generator": True}},
+        {"api_name": "g", "types": {"generator": True}},
+        {"api_name": "s", "api_visibility": "undocumented", "types": {"generator": True}},
+        {"api_name": "s", "api_visibility": "public"},
+        {"api_name": "t", "api_visibility": "public", "types": {"generator": True}},
+        {"api_name": "t", "api_visibility": "public"},
+        {"api_name": "u", "api_visibility": "public"},
+        {"api_name": "u", "api_visibility": "undocumented", "types": {"generator": True}},
+    )
+    named = {name: _entry() for name in ("/g", "/s", "/t", "/u")}
+    text = render_api(config, ApiInfo(named=named, unnamed={0: _entry()}), True)
+    blocks = {block.split("\n", 1)[0]: block for block in text.split("\n\n")[1:]}
+    generator = {head.split("predict(x, ")[1].split(")")[0] for head, block in blocks.items() if "Generator:" in block}
+    assert generator == {'api_name="/g"', 'api_name="/t"', "fn_index=0"}
+
+
+def test_the_hint_about_unnamed_endpoints_is_a_paragraph_of_its_own() -> None:
+    config, info = _render_cases()
+    assert render_api(config, info, None).endswith(
+        "     - [?] out_0: int\n\nUnnamed API endpoints: 2, to view, run Client.view_api(all_endpoints=True)\n"
+    )
+
