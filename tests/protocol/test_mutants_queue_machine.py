@@ -25,6 +25,7 @@ from gradio_client.protocol.errors import (
     HTTPStatusError,
     JobTimeoutError,
     LocalProtocolError,
+    MessageTooLargeError,
     RemoteProtocolError,
 )
 from gradio_client.protocol.machine import (
@@ -412,3 +413,22 @@ def test_a_broken_job_stream_fails_its_job_with_the_transport_error() -> None:
     reset = ConnectionLostError("connection reset by peer")
     h.feed(h.machine.receive_stream_error(sid, reset))
     assert h.terminal(job).error is reset
+
+
+def test_an_error_body_is_kept_until_it_reaches_the_limit() -> None:
+    h = Harness(error_body_limit=4)
+    job, opened = joined(h)
+    sid = h.open([session_stream(opened)], status=404, ctype="text/html")
+    for chunk in (b"ab", b"cd", b"ef"):
+        h.feed(h.machine.receive_stream_data(sid, chunk))
+    h.feed(h.machine.receive_stream_eof(sid))
+    error = h.terminal(job).error
+    assert isinstance(error, HTTPStatusError) and error.body == b"abcd"
+
+
+def test_a_too_large_event_on_a_job_stream_fails_the_job_with_the_size_error() -> None:
+    h = Harness("sse", max_event_size=1000)
+    job, actions = h.submit()
+    sid = h.open(actions)
+    h.feed(h.machine.receive_stream_data(sid, b"data: " + b"x" * 5000))
+    assert isinstance(h.terminal(job).error, MessageTooLargeError)

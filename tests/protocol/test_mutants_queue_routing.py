@@ -160,6 +160,15 @@ def test_a_repaired_message_is_noticed_for_its_job_and_still_counts() -> None:
     assert [a.update.queue_size for a in h.of(EmitStatus, job)] == [2]
 
 
+@pytest.mark.parametrize("event_id", ["E1", "XXXX", "0"])
+def test_a_repaired_message_without_an_event_is_nobodys(event_id: str) -> None:
+    h = Harness()
+    _, opened = joined(h, event_id)
+    sid = h.open([session_stream(opened)])
+    h.data(sid, {"msg": "estimation", "rank": 1.5})
+    assert [n.job for n in h.of(Notice) if "unreadable" in n.message] == [None]
+
+
 def test_a_repaired_message_on_a_websocket_is_noticed_for_its_job() -> None:
     h = Harness("ws")
     job, sid = ws_job(h)
