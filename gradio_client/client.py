@@ -62,7 +62,8 @@ from .shells._common import (
     upload_error,
     uploaded_path,
 )
-from .shells.thread_shell import ThreadShell, run_flow
+from .shells._sync_flow import run_flow
+from .shells.thread_shell import ThreadShell
 
 if TYPE_CHECKING:
     from .batch import BatchRun
