@@ -300,3 +300,62 @@ def test_close_aborts_only_an_upload_in_flight() -> None:
     assert effects == [AbortUpload(), Notify(), Finish(error=state.error)]
     state = JobState(ENDPOINT, at=at(0))
     assert state.close("closed", at(1)) == [Notify(), Finish(cancelled="closed")]
+
+
+# ------------------------------------------------------------------ after the run (survivors)
+
+
+def test_every_timeout_of_the_job_says_so() -> None:
+    """The deadline's error carries its message on every road to it."""
+    state = JobState(ENDPOINT, deadline=1.0, at=at(0))
+    state.start(at(2))
+    timeouts = [state.error]
+    state = submitted(deadline=1.0)
+    state.expire(at(2))
+    timeouts.append(state.error)
+    state = submitted(deadline=1.0)
+    state.action(EmitOutput(job=4, data=["f"]), at(0), needs_io=True)
+    state.download_done(["local"], at(2))
+    timeouts.append(state.error)
+    state = JobState(ENDPOINT, uploads=["/a"], deadline=1.0, at=at(0))
+    state.start(at(0))
+    state.upload_failed(OSError("read timed out"), at(2))
+    timeouts.append(state.error)
+    assert all(isinstance(e, JobTimeoutError) and str(e) == TIMEOUT_MESSAGE for e in timeouts)
+
+
+def test_every_step_held_behind_a_download_has_its_effects() -> None:
+    state = submitted()
+    state.action(EmitOutput(job=4, data=["f"]), at(1), needs_io=True)
+    state.action(EmitStatus(job=4, update=StatusUpdate(Status.PROGRESS)), at(1))
+    app = AppError("the app raised")
+    state.action(JobFailed(job=4, error=app), at(1))
+    effects = state.download_done(["local"], at(2))
+    assert effects == [Notify(), Notify(), Notify(), Finish(error=app)]
+    assert [type(e).__name__ for e in state.events] == ["OutputUpdate", "StatusUpdate", "StatusUpdate"]
+
+
+def test_an_output_is_stamped_with_the_time_it_was_shown() -> None:
+    state = submitted()
+    state.action(EmitOutput(job=4, data=["o1"]), at(1))
+    state.action(EmitOutput(job=4, data=["f"]), at(2), needs_io=True)
+    state.download_done(["o2"], at(3))
+    assert state.events == [OutputUpdate(outputs="o1", time="wall@1"),
+                            OutputUpdate(outputs="o2", time="wall@3")]
+
+
+@pytest.mark.parametrize("end", ["fail", "close", "machine_fails", "machine_cancels", "expire"])
+def test_a_job_that_did_not_succeed_has_no_value_and_no_final_output(end: str) -> None:
+    state = submitted(deadline=1.0)
+    if end == "fail":
+        state.fail(RuntimeError("bug"), at(0))
+    elif end == "close":
+        state.close("closed", at(0))
+    elif end == "machine_fails":
+        state.action(JobFailed(job=4, error=AppError("x")), at(0))
+    elif end == "machine_cancels":
+        state.action(JobCancelled(job=4, reason="cancelled"), at(0))
+    else:
+        state.expire(at(2))
+    assert state.ended and state.value is None and state.outputs == []
+    assert state.events == [state.status] and state.status.code in (Status.FINISHED, Status.CANCELLED)
