@@ -297,7 +297,8 @@ def test_unusable_info_is_logged_with_the_reason(caplog: pytest.LogCaptureFixtur
     routes[INFO_URL] = ok("[1, 2]")
     with caplog.at_level(logging.WARNING):
         drive(connect_flow(ROOT), routes)
-    assert [r for r in caplog.records if r.getMessage().startswith(f"{ROOT}: /info is unusable (")]
+    assert [r for r in caplog.records if r.getMessage().startswith(f"{ROOT}: /info is unusable (")
+            and "expected a JSON object, got array" in r.getMessage()]  # the reason
 
 
 def shared_name_config() -> bytes:
@@ -321,7 +322,8 @@ def test_a_shared_api_name_fetches_the_public_info_too(caplog: pytest.LogCapture
     with caplog.at_level(logging.WARNING):
         conn, _ = drive(connect_flow(ROOT), routes)
     assert not conn.info.public and conn.info.named
-    assert [r for r in caplog.records if r.getMessage().startswith(f"{ROOT}: the public /info is unusable (")]
+    assert [r for r in caplog.records if r.getMessage().startswith(f"{ROOT}: the public /info is unusable (")
+            and "expected a JSON object, got array" in r.getMessage()]  # the reason
 
 
 def test_one_name_per_endpoint_does_not_fetch_the_public_info() -> None:
@@ -397,7 +399,8 @@ def test_a_building_space_is_polled_on_the_hub_with_the_token() -> None:
     conn, steps = drive(connect_flow("me/app", hub=HUB, token="t"), routes)
     polls = [s for s in steps if isinstance(s, HttpRequest) and s.url.endswith("/runtime")]
     assert len(polls) == 2 and conn.root == ROOT
-    assert all(p.method == "GET" and not p.app and p.headers == {"authorization": "Bearer t"} for p in polls)
+    assert all(p.method == "GET" and p.app is False and p.headers == {"authorization": "Bearer t"}
+               for p in polls)
 
 
 @pytest.mark.parametrize(("wait", "sleeps"), [(0.0, 0), (1.0, 1), (2.0, 1), (3.0, 2), (4.0, 2), (4.5, 3)])
@@ -501,3 +504,30 @@ def test_the_default_port_of_each_scheme_is_the_same_origin(scheme: str, port: i
 def test_an_unknown_scheme_has_no_default_port() -> None:
     assert same_origin("ftp://a.test/x", "ftp://a.test")
     assert not same_origin("ftp://a.test:21/x", "ftp://a.test")
+
+
+# ------------------------------------------------------------------ after the run (survivors)
+
+
+def test_a_building_space_is_waited_for_300_s_by_default() -> None:
+    routes = {
+        f"GET {HUB}/api/spaces/me/app": space("BUILDING"),
+        f"GET {HUB}/api/spaces/me/app/runtime": ok({"stage": "BUILDING"}),
+    }
+    flow = connect_flow("me/app", hub=HUB)
+    sleeps = 0
+    with pytest.raises(SpaceError, match="still BUILDING after 300 s"):
+        reply = None
+        while True:
+            step = flow.send(reply)
+            sleeps += isinstance(step, Sleep)
+            reply = None if isinstance(step, Sleep) else routes[f"{step.method} {step.url}"]
+    assert sleeps == 150
+
+
+@pytest.mark.parametrize("prefix", ["/apiX", "/api "])
+def test_the_info_url_uses_the_api_prefix_as_the_config_gives_it(prefix: str) -> None:
+    routes = {f"GET {ROOT}/config": ok(config_with(api_prefix=prefix)),
+              f"GET {ROOT}{prefix}/info?all_endpoints=True": ok(INFO_6)}
+    conn, _ = drive(connect_flow(ROOT), routes)
+    assert conn.config.api_prefix == prefix and conn.api_root == ROOT + prefix
