@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gradio_client.protocol.actions import (
@@ -181,6 +181,7 @@ def test_json_field(body: bytes, value: Any) -> None:
     assert json_field(body, "detail") == value
 
 
+@settings(deadline=None)  # a loaded machine must not fail it
 @given(st.text(max_size=300), st.integers(min_value=1, max_value=250))
 def test_preview_is_the_stripped_text_cut_at_the_limit(text: str, limit: int) -> None:
     shown = preview(text.encode(), limit)
@@ -238,6 +239,11 @@ def test_a_validation_error_lists_each_invalid_parameter() -> None:
 def test_a_422_without_a_list_is_a_plain_http_error() -> None:
     error = join_error(422, b'{"detail": "bad"}', {})
     assert type(error) is HTTPStatusError and error.status_code == 422 and "bad" in str(error)
+
+
+def test_only_a_422_lists_validation_problems() -> None:
+    error = join_error(500, b'{"detail": [{"parameter_name": "x", "is_valid": false}]}', {})
+    assert type(error) is HTTPStatusError and error.status_code == 500
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -390,6 +396,7 @@ def test_no_heartbeat_for_a_family_without_a_session_stream(protocol: str) -> No
 # ------------------------------------------------------------------ streams.py: the heartbeat
 
 
+@settings(deadline=None)
 @given(st.lists(st.sampled_from(["data", "silent", "503"]), min_size=1, max_size=10),
        st.sampled_from([4.0, 60.0]))
 @example(["silent", "silent", "data", "silent", "silent"], 60.0)
@@ -867,3 +874,12 @@ def test_the_status_cap_notice_comes_once_at_the_first_dropped_status_and_names_
     for rank in range(4, 8):
         h.data(sid, {"msg": "estimation", "event_id": "E1", "rank": rank, "queue_size": 9})
     assert len(h.of(Notice)) == 1
+
+
+@pytest.mark.parametrize(("prefix", "path"), [
+    ("/gradio_api/", "/gradio_api/queue/join"), ("/X/", "/X/queue/join"), ("/", "/queue/join"), ("", "/queue/join")])
+def test_the_api_prefix_loses_only_its_trailing_slash(prefix: str, path: str) -> None:
+    h = Harness(api_prefix=prefix)
+    _, actions = h.submit()
+    assert only(actions, Post).path == path
+    assert session_stream(h.join(actions, "E1")).path == path.replace("join", "data?session_hash=S")
