@@ -590,3 +590,66 @@ def test_the_file_search_counts_lists_and_references_as_levels() -> None:
         raw = minimal()
         raw["components"][0]["api_info"] = {"$ref": ref, "$defs": defs}
         assert parse_config(raw).endpoints[0].file_inputs == expected, (ref, expected)
+
+
+def test_every_field_of_a_parameter_and_a_return_is_named_with_its_path(caplog: pytest.LogCaptureFixture) -> None:
+    entry = {
+        "parameters": [
+            {"python_type": 7, "parameter_name": 1, "label": 2, "component": 3, "parameter_has_default": "y", "type": "t"},
+            {"python_type": {"type": 5, "description": 6}},
+        ],
+        "returns": [{"python_type": 7, "label": 2, "component": 3, "type": "t"}, {"python_type": {"type": 5, "description": 6}}],
+    }
+    info, seen = parsed_with_notices(parse_info, {"unnamed_endpoints": {"0": entry}}, caplog)
+    e = "$.unnamed_endpoints['0']"
+    p, q, r, s = f"{e}.parameters[0]", f"{e}.parameters[1]", f"{e}.returns[0]", f"{e}.returns[1]"
+    assert seen == [
+        f"{p}.python_type (expected object | str, got number)", f"{p}.parameter_name (expected str, got number)",
+        f"{p}.label (expected str, got number)", f"{p}.component (expected str, got number)",
+        f"{p}.parameter_has_default (expected bool, got str)", f"{p}.type (expected object, got str)",
+        f"{q}.python_type.type (expected str, got number)", f"{q}.python_type.description (expected str, got number)",
+        f"{r}.python_type (expected object | str, got number)", f"{r}.label (expected str, got number)",
+        "and 4 more",
+    ]
+    (ret,) = parse_info({"unnamed_endpoints": {"0": {"returns": [entry["returns"][0]]}}}).unnamed[0].returns
+    assert (ret.label, ret.component, ret.type, ret.description) == (None, None, {}, "")
+    _, seen = parsed_with_notices(parse_info, {"named_endpoints": {"/r": {"returns": entry["returns"]}}}, caplog)
+    r, s = "$.named_endpoints['/r'].returns[0]", "$.named_endpoints['/r'].returns[1]"
+    assert seen == [
+        f"{r}.python_type (expected object | str, got number)", f"{r}.label (expected str, got number)",
+        f"{r}.component (expected str, got number)", f"{r}.type (expected object, got str)",
+        f"{s}.python_type.type (expected str, got number)", f"{s}.python_type.description (expected str, got number)",
+    ]
+
+
+def test_the_endpoint_lists_and_the_visibility_are_named_with_their_paths(caplog: pytest.LogCaptureFixture) -> None:
+    raw = {"named_endpoints": [], "unnamed_endpoints": {"1": {"api_visibility": 5, "show_api": "no"}}}
+    info, seen = parsed_with_notices(parse_info, raw, caplog)
+    assert seen == [
+        "$.named_endpoints (expected object, got array)",
+        "$.unnamed_endpoints['1'].api_visibility (expected str, got number)",
+        "$.unnamed_endpoints['1'].show_api (expected bool, got str)",
+    ]
+    assert info.named == {} and info.unnamed[1].visibility == "public"
+
+
+def test_an_info_without_endpoints_is_named_as_such() -> None:
+    with pytest.raises(RemoteProtocolError) as info:
+        parse_info({"detail": "Not Found"})
+    assert str(info.value).startswith("Invalid Gradio API info: it has neither 'named_endpoints' nor")
+
+
+def test_a_shared_name_after_an_unnamed_or_private_endpoint_is_still_seen() -> None:
+    for first in ({"api_name": None}, {"api_name": "p", "api_visibility": "private"}):
+        assert needs_public_info(config_of(first, {"api_name": "x"}, {"api_name": "x", "api_visibility": "undocumented"}))
+
+
+def test_derived_info_names_the_component_class_and_reads_schemas_with_an_info_key() -> None:
+    components = [
+        {"id": 1, "type": "custom", "props": {"label": "A", "name": "Slider"}, "api_info": {"type": "number", "info": "note"}},
+        {"id": 2, "type": "custom", "props": {"label": "B", "name": 3}, "api_info": {"type": "string"}},
+    ]
+    entry = info_from_config(config_of({"inputs": [1, 2], "outputs": [], "api_name": "f"}, components=components)).named["/f"]
+    a, b = entry.parameters
+    assert (a.component, a.python_type, a.type) == ("Slider", "float", {"type": "number", "info": "note"})
+    assert (b.component, b.python_type) == ("Custom", "str")

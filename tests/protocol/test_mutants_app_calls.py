@@ -401,6 +401,10 @@ def test_names_made_from_labels_without_letters_use_the_position() -> None:
     entry = EndpointInfo(parameters=(), returns=(r, r), visibility="public")
     text = render_api(config_of({"api_name": "a"}), ApiInfo(named={"/a": entry}, unnamed={}), None)
     assert 'predict(api_name="/a") -> (param_0, param_1)' in text
+    bare = msgspec.structs.replace(p, label=None)
+    entry = EndpointInfo(parameters=(p, bare), returns=(), visibility="public")
+    text = render_api(config_of({"api_name": "a"}), ApiInfo(named={"/a": entry}, unnamed={}), None)
+    assert 'predict(param_0, param_1, api_name="/a") -> ()' in text
 
 
 def test_the_generator_note_follows_the_endpoint_view_api_describes() -> None:
@@ -426,4 +430,13 @@ def test_the_hint_about_unnamed_endpoints_is_a_paragraph_of_its_own() -> None:
     assert render_api(config, info, None).endswith(
         "     - [?] out_0: int\n\nUnnamed API endpoints: 2, to view, run Client.view_api(all_endpoints=True)\n"
     )
+
+
+def test_a_hint_about_the_leading_slash_keeps_the_name_asked_for() -> None:
+    config = config_of({"api_name": "a"})
+    for asked, hint in (("a", " Did you mean '/a'? api_name needs a leading '/'."),
+                        ("b", " api_name needs a leading '/', e.g. '/predict'.")):
+        with pytest.raises(EndpointNotFoundError) as info:
+            config.endpoint(api_name=asked)
+        assert str(info.value) == f"Cannot find a function with `api_name`: {asked}.{hint} Available api_names: /a."
 
