@@ -600,9 +600,9 @@ def test_every_field_of_a_parameter_and_a_return_is_named_with_its_path(caplog: 
         ],
         "returns": [{"python_type": 7, "label": 2, "component": 3, "type": "t"}, {"python_type": {"type": 5, "description": 6}}],
     }
-    info, seen = parsed_with_notices(parse_info, {"unnamed_endpoints": {"0": entry}}, caplog)
+    _, seen = parsed_with_notices(parse_info, {"unnamed_endpoints": {"0": entry}}, caplog)
     e = "$.unnamed_endpoints['0']"
-    p, q, r, s = f"{e}.parameters[0]", f"{e}.parameters[1]", f"{e}.returns[0]", f"{e}.returns[1]"
+    p, q, r = f"{e}.parameters[0]", f"{e}.parameters[1]", f"{e}.returns[0]"
     assert seen == [
         f"{p}.python_type (expected object | str, got number)", f"{p}.parameter_name (expected str, got number)",
         f"{p}.label (expected str, got number)", f"{p}.component (expected str, got number)",
