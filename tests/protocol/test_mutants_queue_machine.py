@@ -253,7 +253,8 @@ def test_which_refused_streams_end_the_job_at_once(status: int, fatal: bool) -> 
     """docs/wire.md: a 4xx (but 429) or a 2xx that is not an event stream will not get
     better by reconnecting; anything else is retried within the reopen budget."""
     h, job, sid = open_session("text/event-stream", status)
-    h.feed(h.machine.receive_stream_data(sid, b'{"detail": "refused"}'))
+    # the body of a refused stream is an error to show, never events to read
+    h.data(sid, {"msg": "process_completed", "event_id": "E1", "output": {"data": [1]}, "success": True})
     after = h.feed(h.machine.receive_stream_eof(sid))
     if fatal:
         error = h.terminal(job).error

@@ -472,3 +472,34 @@ def test_a_retry_after_up_to_the_limit_is_honoured(after: str, retried: bool) ->
         assert only(actions, Post).delay == 30.0 and h.machine.phase(job) is Phase.JOINING
     else:
         assert isinstance(h.terminal(job).error, TooManyRequestsError)
+
+
+def test_an_eviction_gives_back_the_count_of_the_messages_it_dropped() -> None:
+    h = Harness(early_message_limit=3)
+    named_late, join = h.submit()
+    h.submit()  # a join in flight all along: early messages are kept
+    _, opened = joined(h, "E0")
+    sid = h.open([session_stream(opened)])
+
+    def early(event_id: str) -> list[str]:
+        h.data(sid, {"msg": "estimation", "event_id": event_id, "rank": 0, "queue_size": 1})
+        return [n for n in h.notices() if "Too many" in n]
+
+    assert early("X0") == early("X1") == early("X2") == []
+    assert early("X3") == ["Too many early messages; dropped those of event X0."]
+    h.join(join, "X1")  # replays X1's message: two are kept now
+    assert h.statuses(named_late) == ["IN_QUEUE"]
+    assert len(early("X4")) == 1  # three kept: at the limit, nothing dropped yet
+    assert early("X5")[1:] == ["Too many early messages; dropped those of event X2."]
+
+
+def test_an_early_output_replayed_at_its_join_counts_as_progress_of_the_stream() -> None:
+    """docs/wire.md: a reopen goes at once when the ended stream moved some job forward."""
+    h = Harness()
+    job, join = h.submit()
+    _, opened = joined(h, "E0")
+    sid = h.open([session_stream(opened)])
+    h.data(sid, generating(["a"]))  # E1 is not named yet: kept
+    h.join(join, "E1")
+    assert h.outputs(job) == [["a"]]
+    assert session_stream(h.feed(h.machine.receive_stream_eof(sid))).delay == 0.0
