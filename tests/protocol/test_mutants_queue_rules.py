@@ -685,6 +685,7 @@ def test_only_running_siblings_of_the_same_endpoint_and_session_get_the_grace() 
     h.feed(h.machine.cancel(ids["victim"], now=10.0))
     assert h.machine.next_deadline() == 12.0
     h.feed(h.machine.tick(12.0))
+    h.feed(h.machine.tick(100.0))
     cancelled = {a.job for a in h.of(JobCancelled)}
     assert cancelled == {ids["victim"], ids["sibling"]}
     assert set(h.machine.pending_jobs()) == {ids["other_fn"], ids["queued"]}
