@@ -308,8 +308,10 @@ def test_a_dependency_whose_values_cannot_be_known_is_left_out(caplog: pytest.Lo
 def test_an_input_missing_from_the_components_takes_no_files() -> None:
     raw = minimal()
     raw["dependencies"][0]["inputs"] = [99, 1]
+    raw["dependencies"][0]["outputs"] = [2, 98]
     e = parse_config(raw).endpoints[0]
     assert e.file_inputs == () and e.skipped_inputs == () and e.input_types == ("", "textbox")
+    assert e.output_types == ("textbox", "") and e.skipped_outputs == (False, False)
 
 
 FILE_SCHEMA = {"type": "object", "properties": {"path": {"type": "string"}, "meta": {"default": {"_type": "gradio.FileData"}}}}

@@ -132,6 +132,7 @@ def test_outputs_value_needs_a_list_with_one_value_per_output(data: Any) -> None
         ({"path": "/tmp/a.png", "meta": {"_type": "gradio.FileData"}}, "handle_file('/tmp/a.png')"),
         ({"path": "/p", "url": "", "meta": {"_type": "gradio.FileData"}}, "handle_file('/p')"),
         ({"path": "x"}, "{'path': 'x'}"),
+        ({"a": 1, "b": [2, 3]}, "{'a': 1, 'b': [2, 3]}"),
         ([], "[]"), ({}, "{}"), ("s", "'s'"), (None, "None"), (1.5, "1.5"),
     ],
 )
