@@ -12,14 +12,12 @@ import json
 import re
 from typing import Any
 
-import msgspec
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gradio_client.protocol.actions import (
     CloseStream,
-    EmitOutput,
     JobCancelled,
     JobFailed,
     JobSucceeded,
@@ -35,7 +33,6 @@ from gradio_client.protocol.errors import (
     GradioClientError,
     HTTPStatusError,
     JobTimeoutError,
-    LocalProtocolError,
     MalformedMessageError,
     QueueFullError,
     RemoteProtocolError,
@@ -360,7 +357,7 @@ def test_an_ack_timeout_of_zero_fails_at_the_next_tick() -> None:
 
 
 def test_the_ack_clock_waits_while_the_stream_is_reopened() -> None:
-    h, job, sid = acked_harness()
+    h, _, sid = acked_harness()
     h.feed(h.machine.tick(0.5))
     reopen = h.feed(h.machine.receive_stream_eof(sid))  # not answered yet
     h.feed(h.machine.tick(20.0))
@@ -375,7 +372,7 @@ def test_the_ack_clock_waits_while_the_stream_is_reopened() -> None:
 
 def test_the_ack_clock_waits_while_the_stream_answers_an_error() -> None:
     h = Harness(event_ack_timeout=10.0)
-    job, opened = joined(h)
+    _, opened = joined(h)
     sid = h.open([session_stream(opened)], status=502, ctype="text/plain")
     h.feed(h.machine.receive_stream_data(sid, b"bad gateway"))
     h.feed(h.machine.tick(0.0))
@@ -459,7 +456,7 @@ def test_a_session_stream_refused_for_good_fails_every_waiting_job_at_once() -> 
 
 def test_a_stream_that_ends_with_no_job_waiting_is_not_reopened() -> None:
     h = Harness()
-    job, opened = joined(h)
+    _, opened = joined(h)
     sid = h.open([session_stream(opened)])
     h.data(sid, completed("E1", [1]))
     assert not [a for a in h.feed(h.machine.receive_stream_eof(sid)) if isinstance(a, OpenStream)]
@@ -515,7 +512,7 @@ def test_one_spent_job_fails_and_the_others_keep_the_stream() -> None:
 )
 def test_when_a_stream_is_reopened_at_once(said: list[str], end: str, quick: bool) -> None:
     h = Harness("sse_v1")
-    job, opened = joined(h)
+    _, opened = joined(h)
     sid = h.open([session_stream(opened)])
     messages = {
         "close": {"msg": "close_stream", "event_id": None},
@@ -647,7 +644,7 @@ def test_a_websocket_reset_that_fails_is_a_notice() -> None:
 
 def test_the_no_cancel_route_notice_names_the_job() -> None:
     h = Harness("sse_v1", cancel_route=False)
-    job, opened = joined(h)
+    job, _opened = joined(h)
     h.feed(h.machine.cancel(job, now=0.0))
     (notice,) = h.of(Notice)
     assert notice.job == job and "no cancel route" in notice.message
@@ -664,7 +661,7 @@ def test_an_unqueued_websocket_endpoint_posts_its_join_body_to_predict() -> None
 @pytest.mark.parametrize("read_timeout", [7.5, None])
 def test_a_per_job_event_stream_uses_the_configured_read_timeout(read_timeout: float | None) -> None:
     h = Harness("sse", stream_read_timeout=read_timeout, api_prefix="/p")
-    job, actions = h.submit(3)
+    _, actions = h.submit(3)
     stream = only(actions, OpenStream)
     assert stream.read_timeout == read_timeout
     assert stream.path == "/p/queue/join?fn_index=3&session_hash=S"
@@ -757,13 +754,13 @@ def too_many(h: Harness) -> list[str]:
 
 def test_the_early_buffer_is_emptied_when_the_last_job_ends() -> None:
     h = Harness(early_message_limit=2)
-    job, opened = joined(h, "E1")
+    _, opened = joined(h, "E1")
     sid = h.open([session_stream(opened)])
     waiting, _ = h.submit()
     early(h, sid, "EX", 2)  # kept: a join is in flight
     h.feed(h.machine.cancel(waiting, now=0.0))
     h.data(sid, completed("E1", [1]))  # no job left: the buffer is dropped
-    second, opened = joined(h, "E2")
+    _second, opened = joined(h, "E2")
     h.submit()
     early(h, sid, "EY", 2)
     assert not too_many(h)
@@ -792,7 +789,7 @@ def test_exactly_tombstone_limit_ended_events_are_remembered(limit: int) -> None
     h = Harness(tombstone_limit=limit)
     sid = None
     for n in range(limit + 1):
-        job, opened = joined(h, f"E{n}")
+        _, opened = joined(h, f"E{n}")
         streams = [a for a in opened if isinstance(a, OpenStream)]
         sid = h.open(streams) if streams else sid
         assert sid is not None
