@@ -215,7 +215,8 @@ def run(args: argparse.Namespace) -> int:
         (workdir / "mutation-commit.txt").write_text(commit + "\n")
         print(f"mutmut on {commit[:10]} in {workdir}: {' '.join(files)}; tests {' '.join(tests)}", flush=True)
         cmd = ["nice", "-n", "19", str(exe), "run", "--max-children", str(args.max_children)]
-        code = code or subprocess.run(cmd, cwd=workdir, check=False).returncode
+        returncode = subprocess.run(cmd, cwd=workdir, check=False).returncode
+        code = code or returncode  # a module that fails must not skip the next ones
     return code or report(args)
 
 
