@@ -290,9 +290,22 @@ import sys
 from mutmut.mutation import diff_apply as d
 name = sys.argv[1]
 path = d.find_mutant(name).path
-function = d.orig_function_and_class_names_from_key(name)[0].rpartition(".")[-1]
+function, cls = d.orig_function_and_class_names_from_key(name)
+function = function.rpartition(".")[-1]
 module = d.read_orig_module(path)
-original = d.find_top_level_function_or_method(module, function)
+
+
+def find(body):  # mutmut's own lookup takes the first method of that name in ANY class
+    for child in body:
+        if cls is None and isinstance(child, d.cst.FunctionDef) and child.name.value == function:
+            return child
+        if cls is not None and isinstance(child, d.cst.ClassDef) and child.name.value == cls:
+            return next(m for m in child.body.body
+                        if isinstance(m, d.cst.FunctionDef) and m.name.value == function)
+    raise SystemExit(f"no {cls or ''}.{function} in {path}")
+
+
+original = find(module.body)
 indexed = d.read_functions_from_index(name, path)
 mutant = indexed[1] if indexed is not None else d.read_mutant_function(d.read_mutants_module(path), name)
 mutant = mutant.with_changes(name=d.cst.Name(function))
@@ -315,6 +328,7 @@ def check(args: argparse.Namespace) -> int:
         target = checkdir / test
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes((ROOT / test).read_bytes())
+    (checkdir / "_mutation_hypothesis.py").write_text(PLUGIN)  # the run's settings: no deadline
     python = str(VENV / "bin" / "python")
     survived = 0
     for name in args.names:
@@ -332,7 +346,7 @@ def check(args: argparse.Namespace) -> int:
         try:
             done = subprocess.run(
                 ["nice", "-n", "19", python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                 *args.tests], cwd=checkdir, capture_output=True, text=True,
+                 "-p", "_mutation_hypothesis", *args.tests], cwd=checkdir, capture_output=True, text=True,
                 env={**os.environ, "PYTHONPATH": str(checkdir)}, check=False,
             )
         finally:
