@@ -226,10 +226,6 @@ class AsyncClient(ClientBase, _official.OfficialNames):
                 self._httpx_kwargs, self._ssl_verify, guard, asynchronous=True, limits=self._limits
             )
         )
-        if lib.name == "asyncio":  # httpcore's reads without anyio (shells/_asyncio_net.py)
-            from .shells._asyncio_net import native_network
-
-            native_network(http, self._httpx_kwargs)
         if "user-agent" not in {k.lower() for k in (self._httpx_kwargs or {}).get("headers") or {}}:
             http.headers["user-agent"] = _official.USER_AGENT
         guard_cookies(http, guard)

@@ -63,7 +63,8 @@ class _Protocol(asyncio.Protocol):
 
     def adopt(self, transport: asyncio.Transport) -> None:
         self.transport = transport
-        transport.set_write_buffer_limits(0)  # a write returns once the kernel has it all
+        if not self.tls:  # TLS: asyncio's SSL transport never resumes a writer paused at 0
+            transport.set_write_buffer_limits(0)  # a write returns once the kernel has it all
 
     def _wake(self) -> None:
         waiter = self.waiter
