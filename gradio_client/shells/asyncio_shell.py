@@ -11,8 +11,8 @@ websocket readers.  What is asyncio's here:
   appears, that feeds ``tick`` (a task woken for each deadline cost a tenth of the shell's
   own CPU per predict: every job has one deadline that is due at once, when its join is
   answered).  The tasks are kept in a set (asyncio keeps only weak references), and no
-  thread is ever started: httpx runs on asyncio's sockets (``_asyncio_net.py``, not
-  anyio's), a literal IP address is not resolved, and the Gradio 3.x websocket is wsproto
+  thread is ever started: httpx runs on asyncio's sockets (through anyio), a literal IP
+  address is not resolved, and the Gradio 3.x websocket is wsproto
   over asyncio streams (``_asyncio_ws.py``);
 * the clock is ``loop.time()``;
 * shutdown, two ways, ending every job exactly once either way: ``aclose()`` (the machine's
