@@ -208,19 +208,26 @@ print(json.dumps([[n, utils.strip_invalid_filename_characters(n),
 """
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_file_names_as_the_official(version: str) -> None:
-    """The same 3000 generated names (seeded) through both envs' ``gradio_client.utils``."""
+def _same_in_both_envs(version: str, script: str, what: str) -> list[Any]:
+    """Run ``script`` (seeded) in the drop-in env and in the official one; every row of the
+    two answers must be equal.  Returns ours."""
     seed = str(int.from_bytes(os.urandom(2), "big"))
     answers = []
     for python in (dropin_python(version), gradio_python(version)):
-        proc = subprocess.run([str(python), "-c", NAMES, seed], cwd=HERE / "apps", env=env_without_checkout(),
+        proc = subprocess.run([str(python), "-c", script, seed], cwd=HERE / "apps", env=env_without_checkout(),
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr[-3000:]
         answers.append(json.loads(proc.stdout))
     ours, official = answers
     differ = [(o, t) for o, t in zip(ours, official) if o != t]
-    assert not differ, f"seed {seed}: {len(differ)} names differ, e.g. (ours, official) {differ[:3]}"
+    assert not differ, f"seed {seed}: {len(differ)} {what} differ, e.g. (ours, official) {differ[:3]}"
+    return list(ours)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_file_names_as_the_official(version: str) -> None:
+    """The same 3000 generated names (seeded) through both envs' ``gradio_client.utils``."""
+    ours = _same_in_both_envs(version, NAMES, "names")
     assert any(row[0] != row[1] for row in ours)  # the rule did remove something
 
 
@@ -272,14 +279,5 @@ print(json.dumps(answers))
 def test_schemas_render_as_the_official(version: str) -> None:
     """1500 generated schemas (seeded; FileData shapes, $refs, unions, tuples, extra
     properties) through both envs' ``json_schema_to_python_type`` and ``value_is_file``."""
-    seed = str(int.from_bytes(os.urandom(2), "big"))
-    answers = []
-    for python in (dropin_python(version), gradio_python(version)):
-        proc = subprocess.run([str(python), "-c", SCHEMAS, seed], cwd=HERE / "apps", env=env_without_checkout(),
-                              capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        answers.append(json.loads(proc.stdout))
-    ours, official = answers
-    differ = [(o, t) for o, t in zip(ours, official) if o != t]
-    assert not differ, f"seed {seed}: {len(differ)} schemas differ, e.g. (ours, official) {differ[:3]}"
+    ours = _same_in_both_envs(version, SCHEMAS, "schemas")
     assert any(row[1] is True for row in ours) and any(row[1] is False for row in ours)
