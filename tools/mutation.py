@@ -27,10 +27,10 @@ What it does, so that a run can be repeated exactly:
   every pure test, ``tests/protocol/`` and ``tests/test_core_purity.py``.  No Gradio
   server, no network.
 * Hypothesis runs with a fixed profile (``_mutation_hypothesis.py``, loaded as a pytest
-  plugin): derandomized (the same examples on every run), no example database, 30
-  examples per property unless a test asks for its own number, no deadline and no health
+  plugin): derandomized (the same examples on every run), no example database, at most 30
+  examples per property (also for a test that asks for more), no deadline and no health
   checks (mutmut's trampolines slow every call, and a slow-but-correct mutant must not
-  count as killed).  Each survivor is then checked by hand with the full test settings.
+  count as killed).  ``check`` runs a survivor's tests with the same profile.
 * Everything runs under ``nice -n 19``; mutmut's own timeout is CPU time, not wall time.
 
 A mutant's status is mutmut's: killed (a test failed), survived (every test passed),
