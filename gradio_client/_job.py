@@ -77,10 +77,7 @@ class JobBase:
 
     def deliver(self, action: Action) -> None:
         """One of the machine's actions for this job (from the shell; never blocks)."""
-        needs_io = isinstance(action, (EmitOutput, JobSucceeded)) and self._client._needs_io(
-            action.data
-        )
-        self._step(lambda state: state.action(action, now(), needs_io=needs_io))
+        self.deliver_all((action,))
 
     def deliver_all(self, actions: Sequence[Action]) -> None:
         """Several of the machine's actions for this job, in order, fed as one step: a
