@@ -346,15 +346,17 @@ class Client(ClientBase, _official.OfficialNames):
         **kwargs: Any,
     ) -> Any:
         """Call an endpoint and wait for its (final) value."""
-        return self.submit(
-            *args,
-            api_name=api_name,
-            fn_index=fn_index,
-            headers=headers,
-            result_callbacks=result_callbacks,
-            job_timeout=job_timeout,
-            **kwargs,
-        ).result()
+        with self._shell.posting_here():  # this thread waits anyway: it sends the join
+            job = self.submit(
+                *args,
+                api_name=api_name,
+                fn_index=fn_index,
+                headers=headers,
+                result_callbacks=result_callbacks,
+                job_timeout=job_timeout,
+                **kwargs,
+            )
+        return job.result()
 
     def submit(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from typing import Any
 
@@ -94,3 +96,61 @@ def test_calls_in_a_row_reuse_their_reader_thread(gradio_app: str) -> None:
             assert client.predict(f"r{i}", api_name="/echo") == f"r{i}"
             seen |= set(client._shell._threads)
     assert 1 <= len(seen) <= 3, sorted(t.name for t in seen)  # stream + heartbeat (+ one)
+
+
+def _join_threads(record: list[threading.Thread]) -> dict[str, Any]:
+    """httpx_kwargs whose request hook records the thread of each join it sees."""
+
+    def hook(request: Any) -> None:
+        if request.method == "POST" and request.url.path.endswith("/queue/join"):
+            record.append(threading.current_thread())
+
+    return {"event_hooks": {"request": [hook]}}
+
+
+def test_predict_sends_its_join_from_the_calling_thread(gradio_app: str) -> None:
+    """predict() waits for its job anyway: its join goes out from the caller's thread (one
+    thread hand-off less per call); submit() returns at once, so a pool thread sends it."""
+    joins: list[threading.Thread] = []
+    with Client(gradio_app, verbose=False, httpx_kwargs=_join_threads(joins)) as client:
+        assert client.predict("p", api_name="/echo") == "p"
+        assert joins == [threading.current_thread()]
+        assert client.submit("s", api_name="/echo").result(timeout=60) == "s"
+        assert len(joins) == 2 and joins[1] is not threading.current_thread()
+        assert joins[1].name.startswith("gradio-client-io")
+        done: list[str] = []
+        worker = threading.Thread(target=lambda: done.append(client.predict("t", api_name="/echo")))
+        worker.start()
+        worker.join(60)
+        assert done == ["t"] and joins[2] is worker
+
+
+class _Interrupt(BaseException):
+    """Stands for a KeyboardInterrupt arriving while the join is on its way."""
+
+
+def test_an_interrupt_while_predict_sends_its_join_ends_the_job(gradio_app: str) -> None:
+    interrupt = [True]
+
+    def hook(request: Any) -> None:
+        if request.url.path.endswith("/queue/join") and interrupt:
+            interrupt.pop()
+            raise _Interrupt()
+
+    # a job that never ends would leave predict waiting: fail the test instead of hanging
+    watchdog = threading.Timer(60, lambda: os.kill(os.getpid(), signal.SIGINT))
+    watchdog.start()
+    with Client(gradio_app, verbose=False, httpx_kwargs={"event_hooks": {"request": [hook]}}) as client:
+        try:
+            client.predict("lost", api_name="/echo")
+        except _Interrupt:
+            pass
+        except KeyboardInterrupt:
+            raise AssertionError("predict never returned: the interrupted job did not end") from None
+        else:
+            raise AssertionError("the interrupt did not reach the caller")
+        finally:
+            watchdog.cancel()
+        assert client._machine.pending_jobs() == [], "the interrupted job never ended"
+        assert client.predict("next", api_name="/echo") == "next"
+        assert client._machine.pending_jobs() == []

@@ -21,6 +21,7 @@ the machine emitted them, so a job never sees its updates out of order.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import logging
@@ -28,7 +29,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -69,6 +70,10 @@ DeliverRun = Callable[[list[Update]], None]  # a job's statuses and outputs, in 
 # Set on a reader thread while it feeds the end of its stream: a stream opened meanwhile is
 # handed to that thread (``_Reader.successor``) instead of a new one.
 _finishing = threading.local()
+
+# Set on a caller's thread while it submits a job whose result it is about to wait for
+# (``ThreadShell.posting_here``): that job's join is sent from this thread, not the pool's.
+_caller = threading.local()
 
 
 def _body(response: httpx.Response) -> Iterable[bytes]:
@@ -122,8 +127,12 @@ class _Pool:
         with self._cv:
             if self._closed:
                 return
-            heapq.heappush(self._timers, (when, next(self._seq), fn))
-            self._wake_locked()
+            entry = (when, next(self._seq), fn)
+            heapq.heappush(self._timers, entry)
+            # A thread waits for the earliest timer already, or takes this one when its
+            # task is done: only a new earliest timer (or no thread yet) needs a wake-up.
+            if self._timers[0] is entry or not self._threads:
+                self._wake_locked()
 
     def _wake_locked(self) -> None:
         threads = len(self._threads)
@@ -301,9 +310,18 @@ class ThreadShell(ShellBase):
     # ------------------------------------------------------------------ feeding the core
 
     def feed(self, method: Callable[..., list[Action]], *args: Any, **kwargs: Any) -> None:
-        """Call a machine input under the lock, then perform its actions in order."""
+        """Call a machine input under the lock, then perform its actions in order.
+
+        A deadline the input made due at once (a joined job's acknowledgement clock starts
+        at the next tick) is ticked here, on this thread, instead of by a timer thread.
+        """
         with self._lock:
             actions = method(*args, **kwargs)
+            deadline = self._machine.next_deadline()
+            if deadline is not None and method is not self._machine.tick:
+                now = time.monotonic()
+                if deadline <= now:
+                    actions += self._machine.tick(now)
             self._schedule_tick_locked()
             if self._draining:  # the drainer performs them after its own (the queue is
                 self._queue.extend(actions)  # empty whenever nobody drains)
@@ -378,7 +396,10 @@ class ThreadShell(ShellBase):
         elif isinstance(action, (EmitStatus, EmitOutput)):
             self._deliver(action)
         elif isinstance(action, Post):
-            if action.delay > 0:
+            held: list[Post] | None = getattr(_caller, "posts", {}).get(self)
+            if held is not None and action.delay <= 0 and action.job is not None:
+                held.append(action)  # sent by posting_here, after this drain
+            elif action.delay > 0:
                 self._pool.call_at(time.monotonic() + action.delay, lambda: self._post(action))
             else:
                 self._pool.submit(lambda: self._post(action))
@@ -397,6 +418,35 @@ class ThreadShell(ShellBase):
         elif isinstance(action, Notice):
             log.info("gradio_client: %s", action.message)
             self._deliver(action)
+
+    @contextlib.contextmanager
+    def posting_here(self) -> Iterator[None]:
+        """Within this block, a job's request the machine asks for at once (its join) is
+        sent from this thread when the block ends, instead of by a pool thread: a caller
+        about to wait for the job's result would only wait for that thread meanwhile.
+        Performed after the drain that produced it, so no other delivery waits for it."""
+        blocks: dict[ThreadShell, list[Post]] | None = getattr(_caller, "posts", None)
+        if blocks is None:
+            blocks = _caller.posts = {}
+        if self in blocks:  # nested: the outermost block sends
+            yield
+            return
+        held = blocks[self] = []
+        try:
+            yield
+        finally:
+            del blocks[self]
+            for i, action in enumerate(held):
+                try:
+                    self._post(action)
+                except BaseException as exc:  # KeyboardInterrupt mid-request: the job ends
+                    for unsent in held[i:]:
+                        self.feed(
+                            self._machine.receive_request_error,
+                            unsent.request_id,
+                            transport_error(exc, f"POST {unsent.path}"),
+                        )
+                    raise
 
     def _post(self, action: Post) -> None:
         if self._closed and action.job is not None:
