@@ -220,7 +220,7 @@ class Measurement:
         self.official_rounds = official_rounds
 
     def runs_in(self, impl: str, round_no: int) -> bool:
-        if self.what == "paired" and impl not in ("ours", "trio"):
+        if self.what in ("paired", "genpaired") and impl not in ("ours", *ASYNC_IMPLS):
             return False
         if self.max_rounds is not None and round_no >= self.max_rounds:
             return False
@@ -237,6 +237,7 @@ def plan(quick: bool) -> list[Measurement]:
             Measurement("latency", "latency", {"n": 30, "warmup": 5}, 120),
             Measurement("paired", "paired", {"n": 30, "warmup": 5}, 120),
             Measurement("generator", "generator", {"n": 100, "k": 3}, 60),
+            Measurement("genpaired", "genpaired", {"n": 100, "k": 6}, 90),
             Measurement("burst200", "burst", {"n": 200}, 120, official_rounds=1),
             Measurement("burst1000", "burst", {"n": 1000}, 180, max_rounds=1, official_rounds=0),
         ]
@@ -246,6 +247,7 @@ def plan(quick: bool) -> list[Measurement]:
         Measurement("latency", "latency", {"n": 60, "warmup": 10}, 240),
         Measurement("paired", "paired", {"n": 60, "warmup": 10}, 240),
         Measurement("generator", "generator", {"n": 100, "k": 5}, 90),
+        Measurement("genpaired", "genpaired", {"n": 100, "k": 10}, 120),
         Measurement("burst200", "burst", {"n": 200}, 150),
         Measurement("burst1000", "burst", {"n": 1000}, 300, max_rounds=2, official_rounds=1),
     ]
@@ -396,6 +398,8 @@ FIGURES: list[tuple[Any, ...]] = [
      "ms", None, "raw-trio"),
     ("predict latency / floor, paired in one process", "paired", "paired_ratio", "median", 1, "x",
      ("paired", 1.15)),
+    ("client CPU per predict / floor, paired in one process", "paired", "paired_cpu_ratio", "median", 1, "x",
+     ("paired", 1.2)),
     ("client CPU per predict", "latency", "cpu_per_call", "median", 1e3, "ms", ("abs<", 8.0)),
     ("burst 200: total", "burst200", "total", "median", 1, "s", ("floor", 1.1)),
     ("burst 200: jobs lost (worst)", "burst200", "lost", "max", 1, "", ("zero",)),
@@ -412,6 +416,10 @@ FIGURES: list[tuple[Any, ...]] = [
     ("generator 100: client CPU per output (the call's CPU / 100)", "generator", "cpu_per_output", "median",
      1e3, "ms", ("abs<", 0.2)),
     ("generator 100: outputs seen (worst)", "generator", "outputs", "min", 1, "", None),
+    ("generator 100: last output / floor, paired in one process", "genpaired", "paired_ratio", "median", 1,
+     "x", ("paired", 1.1)),
+    ("generator 100: CPU per output / floor, paired in one process", "genpaired", "paired_cpu_ratio",
+     "median", 1, "x", None),
 ]
 
 
@@ -574,7 +582,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="rounds (default 3, --quick 2)")
     parser.add_argument("--quick", action="store_true", help="3-5 minutes instead of 8-10")
     parser.add_argument("--only", help="comma-separated measurements: import,construct,latency,"
-                                       "paired,generator,burst200,burst1000")
+                                       "paired,generator,genpaired,burst200,burst1000")
     parser.add_argument("--impls", help="comma-separated: ours,trio,asyncio,official,raw")
     parser.add_argument("--out", help="also write the facts, the table and every raw result here (JSON)")
     parser.add_argument("--plots", metavar="DIR",

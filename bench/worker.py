@@ -9,8 +9,10 @@ IMPL         ours (sync Client, thread shell) | trio, asyncio (gradio_client.aio
              msgspec) | raw-trio (the trio client's floors: for ``import`` httpx, msgspec
              and trio; for ``latency`` one httpx.AsyncClient on trio, by hand like raw) |
              raw-asyncio (the same floors on asyncio)
-MEASUREMENT  import | construct | latency | paired | burst | generator
-             (paired: ours or trio, alternating call by call with the raw floor in this process)
+MEASUREMENT  import | construct | latency | paired | genpaired | burst | generator
+             (paired, genpaired: ours, trio or asyncio alternating call by call with its
+             floor in this process (raw; the async clients: raw-trio, raw-asyncio):
+             predicts, or generators of n outputs)
 options      n=, warmup=, k=, timeout= (see the functions below)
 
 Prints exactly one line ``BENCH-RESULT {json}`` on stdout (anything else the clients print is
@@ -312,39 +314,72 @@ class RawAdapter:
 # ------------------------------------------------------------------ trio measurements
 
 
+class AsyncRaw:
+    """The async floor: one httpx.AsyncClient speaking sse_v3 by hand, as RawClient."""
+
+    def __init__(self, http, url: str) -> None:
+        self.http = http
+        self.root = url.rstrip("/")
+        self.session = uuid.uuid4().hex
+
+    async def connect(self) -> "AsyncRaw":
+        config = (await self.http.get(self.root + "/config")).json()
+        self.api = self.root + config.get("api_prefix", "/gradio_api")
+        self.fn = {d.get("api_name"): d["id"] for d in config["dependencies"]}
+        return self
+
+    async def _join(self, api_name: str, data: list) -> str:
+        body = {"data": data, "fn_index": self.fn[api_name], "session_hash": self.session,
+                "event_data": None, "trigger_id": None}
+        return (await self.http.post(self.api + "/queue/join", json=body)).json()["event_id"]
+
+    async def _messages(self):
+        async with self.http.stream("GET", self.api + "/queue/data",
+                                    params={"session_hash": self.session}) as response:
+            async for line in response.aiter_lines():
+                if line.startswith("data:"):
+                    yield json.loads(line[5:])
+
+    async def predict(self, text: str):
+        event = await self._join("echo", [text])
+        async for msg in self._messages():
+            if msg.get("event_id") == event and msg.get("msg") == "process_completed":
+                return msg["output"]["data"][0]
+        raise RuntimeError("stream ended before the completion")
+
+    async def generator(self, n: int) -> tuple:
+        t0 = _now()
+        event = await self._join("count_fast", [n])
+        first = last = None
+        outputs = []
+        async for msg in self._messages():
+            if msg.get("event_id") != event:
+                continue
+            if msg.get("msg") == "process_generating":
+                last = _now() - t0
+                if first is None:
+                    first = last
+                outputs.append(msg["output"]["data"])
+            elif msg.get("msg") == "process_completed":
+                break
+        return first, last, _now() - t0, outputs
+
+
 def raw_async_latency(lib: str, url: str, opts: dict) -> dict:
-    """The async floor: one httpx.AsyncClient on ``lib`` speaking sse_v3 by hand, as RawClient."""
+    """The async floor's latency (``AsyncRaw`` on ``lib``)."""
     import httpx
 
     async def run() -> dict:
-        root = url.rstrip("/")
-        session = uuid.uuid4().hex
         async with httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0)) as http:
-            config = (await http.get(root + "/config")).json()
-            api = root + config.get("api_prefix", "/gradio_api")
-            fn = {d.get("api_name"): d["id"] for d in config["dependencies"]}["echo"]
-
-            async def predict(text: str):
-                body = {"data": [text], "fn_index": fn, "session_hash": session,
-                        "event_data": None, "trigger_id": None}
-                event = (await http.post(api + "/queue/join", json=body)).json()["event_id"]
-                async with http.stream("GET", api + "/queue/data",
-                                       params={"session_hash": session}) as response:
-                    async for line in response.aiter_lines():
-                        if line.startswith("data:"):
-                            msg = json.loads(line[5:])
-                            if msg.get("event_id") == event and msg.get("msg") == "process_completed":
-                                return msg["output"]["data"][0]
-                raise RuntimeError("stream ended before the completion")
-
+            raw = await AsyncRaw(http, url).connect()
             for i in range(opts["warmup"]):
-                await predict(f"w{i}")
+                await raw.predict(f"w{i}")
             lat = []
             c0 = time.process_time()
             t_all = _now()
             for i in range(opts["n"]):
                 t0 = _now()
-                value = await predict(f"x{i}")
+                value = await raw.predict(f"x{i}")
                 lat.append(_now() - t0)
                 if value != f"x{i}":
                     raise RuntimeError(f"wrong value {value!r}")
@@ -358,6 +393,19 @@ def async_measure(lib: str, what: str, url: str, opts: dict) -> dict:
     from gradio_client.aio import AsyncClient
 
     out: dict = {}
+
+    async def generate(client, n: int) -> tuple:
+        t0 = _now()
+        job = await client.submit(n, api_name="/count_fast")
+        first = last = None
+        outputs = []
+        async for value in job.iter_outputs():
+            last = _now() - t0
+            if first is None:
+                first = last
+            outputs.append(value)
+        await job.result()
+        return first, last, _now() - t0, outputs
 
     async def construct() -> None:
         times = []
@@ -384,36 +432,58 @@ def async_measure(lib: str, what: str, url: str, opts: dict) -> dict:
                     raise RuntimeError(f"wrong value {value!r}")
             out.update(_latency_figures(lat, time.process_time() - c0, _now() - t_all))
 
-    async def paired() -> None:
-        async with AsyncClient(url, verbose=False) as client:
-            results: dict = {}
+    async def alternate(ours_fn, raw_fn, n: int, warmup: int) -> tuple:
+        """``_alternate`` on this loop, against this library's floor (``AsyncRaw``): the
+        settle is a sleep of the loop, during which our client's tasks finish the call's
+        tail."""
+        sleep = __import__(lib).sleep
+        for i in range(warmup):
+            await ours_fn(-1 - i)
+            await raw_fn(-1 - i)
+        ours: list = []
+        base: list = []
+        for i in range(n):
+            pair = ((ours_fn, ours), (raw_fn, base))
+            for fn, sink in (pair if i % 2 else pair[::-1]):
+                c0 = time.process_time()
+                figure = await fn(i)
+                await sleep(SETTLE)
+                sink.append((figure, time.process_time() - c0))
+        return ours, base
 
-            raw = RawAdapter()
-            floor = raw.connect(url)
-            try:
-                for i in range(opts["warmup"]):
-                    await client.predict(f"w{i}", api_name="/echo")
-                    raw.predict(floor, f"w{i}")
-                ours: list = []
-                base: list = []
-                for i in range(opts["n"]):
-                    for which in ((0, 1) if i % 2 else (1, 0)):
-                        t0 = _now()
-                        if which == 0:
-                            value = await client.predict(f"x{i}", api_name="/echo")
-                            ours.append(_now() - t0)
-                        else:
-                            value = raw.predict(floor, f"x{i}")  # blocks the loop: nothing else runs
-                            base.append(_now() - t0)
-                        if value != f"x{i}":
-                            raise RuntimeError(f"wrong value {value!r}")
-                ratios = [a / b for a, b in zip(ours, base)]
-                results = {"median": statistics.median(ours), "floor_median": statistics.median(base),
-                           "ratio": statistics.median(ours) / statistics.median(base),
-                           "paired_ratio": statistics.median(ratios), "calls": len(ours)}
-            finally:
-                raw.close(floor)
-            out.update(results)
+    def timed(predict):
+        async def call(i: int) -> float:
+            t0 = _now()
+            value = await predict(f"x{i}")
+            elapsed = _now() - t0
+            if value != f"x{i}":
+                raise RuntimeError(f"wrong value {value!r}")
+            return elapsed
+        return call
+
+    def last_output(generator, n: int):
+        async def call(i: int) -> float:  # noqa: ARG001
+            first, last, done, outputs = await generator(n)
+            if len(outputs) != n or last is None:
+                raise RuntimeError(f"{len(outputs)} outputs of {n}")
+            return last
+        return call
+
+    async def paired() -> None:
+        import httpx
+
+        async with AsyncClient(url, verbose=False) as client, httpx.AsyncClient(
+                timeout=httpx.Timeout(60.0, connect=10.0)) as http:
+            raw = await AsyncRaw(http, url).connect()
+            if what == "paired":
+                pairs = await alternate(timed(lambda t: client.predict(t, api_name="/echo")),
+                                        timed(raw.predict), opts["n"], opts["warmup"])
+                out.update(_pair_figures(*pairs))
+            else:
+                n = opts["n"]
+                pairs = await alternate(last_output(lambda k: generate(client, k), n),
+                                        last_output(raw.generator, n), opts["k"], 1)
+                out.update(_pair_figures(*pairs, per=n))
 
     async def burst() -> None:
         n = opts["n"]
@@ -448,21 +518,11 @@ def async_measure(lib: str, what: str, url: str, opts: dict) -> dict:
             samples = []
             c0 = time.process_time()
             for _ in range(opts["k"]):
-                t0 = _now()
-                job = await client.submit(n, api_name="/count_fast")
-                first = last = None
-                outputs = []
-                async for value in job.iter_outputs():
-                    last = _now() - t0
-                    if first is None:
-                        first = last
-                    outputs.append(value)
-                await job.result()
-                samples.append((first, last, _now() - t0, outputs))
+                samples.append(await generate(client, n))
             out.update(_generator_figures(samples, n, time.process_time() - c0))
 
     fn = {"construct": construct, "latency": latency, "burst": burst, "generator": generator,
-          "paired": paired}[what]
+          "paired": paired, "genpaired": paired}[what]
     run_async(lib, fn)
     return out
 
@@ -470,30 +530,79 @@ def async_measure(lib: str, what: str, url: str, opts: dict) -> dict:
 # ------------------------------------------------------------------ sync measurements
 
 
-def _paired(call, url: str, opts: dict) -> dict:
-    """``call`` (our client) and the raw floor alternately, call by call, in this process:
-    load drift on a shared machine hits both alike, so the ratio is steadier than one
-    computed across processes."""
+SETTLE = 0.005  # s: a paired call's CPU is read this long after it returns (see _alternate)
+
+
+def _pair_figures(ours: list, base: list, per: int = 1) -> dict:
+    """``ours``/``base``: (figure, cpu) per call, call i of each run back to back.  Ratios
+    are medians of the per-pair ratios; ``per`` divides the CPU (outputs per call)."""
+    t_o, t_b = [x[0] for x in ours], [x[0] for x in base]
+    c_o, c_b = [x[1] / per for x in ours], [x[1] / per for x in base]
+    return {"median": statistics.median(t_o), "floor_median": statistics.median(t_b),
+            "ratio": statistics.median(t_o) / statistics.median(t_b),
+            "paired_ratio": statistics.median(a / b for a, b in zip(t_o, t_b)),
+            "cpu": statistics.median(c_o), "floor_cpu": statistics.median(c_b),
+            "paired_cpu_ratio": statistics.median(a / b for a, b in zip(c_o, c_b) if b > 0),
+            "calls": len(ours)}
+
+
+def _alternate(ours_fn, raw_fn, n: int, warmup: int) -> tuple:
+    """Our client and the raw floor alternately, call by call, in this process: load drift
+    on a shared machine hits both alike, so a ratio is steadier than one computed across
+    processes.  Each call's CPU (the process's, every thread) is read ``SETTLE`` s after it
+    returns, so the work our client's threads still do for the call (the stream's end) is
+    counted with it, not with the next call.  ``fn(i)`` returns the call's figure."""
+    for i in range(warmup):
+        ours_fn(-1 - i)
+        raw_fn(-1 - i)
+    ours: list = []
+    base: list = []
+    for i in range(n):
+        pair = ((ours_fn, ours), (raw_fn, base))
+        for fn, sink in (pair if i % 2 else pair[::-1]):
+            c0 = time.process_time()
+            figure = fn(i)
+            time.sleep(SETTLE)
+            sink.append((figure, time.process_time() - c0))
+    return ours, base
+
+
+def _timed_predict(predict):
+    """``predict(text)`` as a paired call: its latency, its value checked."""
+    def call(i: int) -> float:
+        t0 = _now()
+        value = predict(f"x{i}")
+        elapsed = _now() - t0
+        if value != f"x{i}":
+            raise RuntimeError(f"wrong value {value!r}")
+        return elapsed
+    return call
+
+
+def _last_output(generator, n: int):
+    """``generator(n)`` as a paired call: the time of its last output, every output seen."""
+    def call(i: int) -> float:  # noqa: ARG001
+        first, last, done, outputs = generator(n)
+        if len(outputs) != n or last is None:
+            raise RuntimeError(f"{len(outputs)} outputs of {n}")
+        return last
+    return call
+
+
+def _paired(what: str, ad, client, url: str, opts: dict) -> dict:
     raw = RawAdapter()
     floor = raw.connect(url)
     try:
-        for i in range(opts["warmup"]):
-            call(f"w{i}")
-            raw.predict(floor, f"w{i}")
-        ours: list = []
-        base: list = []
-        for i in range(opts["n"]):
-            pair = ((call, ours), (lambda t: raw.predict(floor, t), base))
-            for fn, sink in (pair if i % 2 else pair[::-1]):
-                t0 = _now()
-                value = fn(f"x{i}")
-                sink.append(_now() - t0)
-                if value != f"x{i}":
-                    raise RuntimeError(f"wrong value {value!r}")
-        ratios = [a / b for a, b in zip(ours, base)]
-        return {"median": statistics.median(ours), "floor_median": statistics.median(base),
-                "ratio": statistics.median(ours) / statistics.median(base),
-                "paired_ratio": statistics.median(ratios), "calls": len(ours)}
+        if what == "paired":
+            ours, base = _alternate(_timed_predict(lambda t: ad.predict(client, t)),
+                                    _timed_predict(lambda t: raw.predict(floor, t)),
+                                    opts["n"], opts["warmup"])
+            return _pair_figures(ours, base)
+        n = opts["n"]
+        ours, base = _alternate(_last_output(lambda k: ad.generator(client, k), n),
+                                _last_output(lambda k: raw.generator(floor, k), n),
+                                opts["k"], 1)
+        return _pair_figures(ours, base, per=n)
     finally:
         raw.close(floor)
 
@@ -550,8 +659,8 @@ def sync_measure(impl: str, what: str, url: str, opts: dict) -> dict:
                 if value != f"x{i}":
                     raise RuntimeError(f"wrong value {value!r}")
             return _latency_figures(lat, time.process_time() - c0, _now() - t_all)
-        if what == "paired":
-            return _paired(lambda text: ad.predict(client, text), url, opts)
+        if what in ("paired", "genpaired"):
+            return _paired(what, ad, client, url, opts)
         if what == "burst":
             n = opts["n"]
             ad.predict(client, "warm")  # connections open, stream path warm
