@@ -322,7 +322,8 @@ class ThreadShell(ShellBase):
                 now = time.monotonic()
                 if deadline <= now:
                     actions += self._machine.tick(now)
-            self._schedule_tick_locked()
+                    deadline = self._machine.next_deadline()
+            self._schedule_tick_locked(deadline)
             if self._draining:  # the drainer performs them after its own (the queue is
                 self._queue.extend(actions)  # empty whenever nobody drains)
                 return
@@ -376,8 +377,7 @@ class ThreadShell(ShellBase):
             kind = type(what[0] if isinstance(what, list) else what).__name__
             log.exception("gradio_client: delivering %r failed", kind)
 
-    def _schedule_tick_locked(self) -> None:
-        deadline = self._machine.next_deadline()
+    def _schedule_tick_locked(self, deadline: float | None) -> None:
         if deadline is not None and (self._tick_at is None or deadline < self._tick_at):
             self._tick_at = deadline
             self._pool.call_at(deadline, self._tick)
