@@ -442,31 +442,22 @@ def async_measure(lib: str, what: str, url: str, opts: dict) -> dict:
             await raw_fn(-1 - i)
         ours: list = []
         base: list = []
-        for i in range(n):
-            pair = ((ours_fn, ours), (raw_fn, base))
-            for fn, sink in (pair if i % 2 else pair[::-1]):
-                c0 = time.process_time()
-                figure = await fn(i)
-                await sleep(SETTLE)
-                sink.append((figure, time.process_time() - c0))
+        for i, fn, sink in _turns(n, (ours_fn, ours), (raw_fn, base)):
+            c0 = time.process_time()
+            figure = await fn(i)
+            await sleep(SETTLE)
+            sink.append((figure, time.process_time() - c0))
         return ours, base
 
     def timed(predict):
         async def call(i: int) -> float:
             t0 = _now()
-            value = await predict(f"x{i}")
-            elapsed = _now() - t0
-            if value != f"x{i}":
-                raise RuntimeError(f"wrong value {value!r}")
-            return elapsed
+            return _echoed(i, await predict(f"x{i}"), _now() - t0)
         return call
 
     def last_output(generator, n: int):
         async def call(i: int) -> float:  # noqa: ARG001
-            first, last, done, outputs = await generator(n)
-            if len(outputs) != n or last is None:
-                raise RuntimeError(f"{len(outputs)} outputs of {n}")
-            return last
+            return _last_of(await generator(n), n)
         return call
 
     async def paired() -> None:
@@ -557,35 +548,48 @@ def _alternate(ours_fn, raw_fn, n: int, warmup: int) -> tuple:
         raw_fn(-1 - i)
     ours: list = []
     base: list = []
-    for i in range(n):
-        pair = ((ours_fn, ours), (raw_fn, base))
-        for fn, sink in (pair if i % 2 else pair[::-1]):
-            c0 = time.process_time()
-            figure = fn(i)
-            time.sleep(SETTLE)
-            sink.append((figure, time.process_time() - c0))
+    for i, fn, sink in _turns(n, (ours_fn, ours), (raw_fn, base)):
+        c0 = time.process_time()
+        figure = fn(i)
+        time.sleep(SETTLE)
+        sink.append((figure, time.process_time() - c0))
     return ours, base
+
+
+def _turns(n: int, ours: tuple, base: tuple):
+    """(i, call, its results' list) for n pairs, which of the two goes first alternating."""
+    for i in range(n):
+        for fn, sink in ((base, ours) if i % 2 else (ours, base)):
+            yield i, fn, sink
+
+
+def _echoed(i: int, value, elapsed: float) -> float:
+    """A paired predict's latency, once its value is checked."""
+    if value != f"x{i}":
+        raise RuntimeError(f"wrong value {value!r}")
+    return elapsed
+
+
+def _last_of(sample: tuple, n: int) -> float:
+    """A paired generator's last-output time, once every output is seen."""
+    first, last, done, outputs = sample
+    if len(outputs) != n or last is None:
+        raise RuntimeError(f"{len(outputs)} outputs of {n}")
+    return last
 
 
 def _timed_predict(predict):
     """``predict(text)`` as a paired call: its latency, its value checked."""
     def call(i: int) -> float:
         t0 = _now()
-        value = predict(f"x{i}")
-        elapsed = _now() - t0
-        if value != f"x{i}":
-            raise RuntimeError(f"wrong value {value!r}")
-        return elapsed
+        return _echoed(i, predict(f"x{i}"), _now() - t0)
     return call
 
 
 def _last_output(generator, n: int):
     """``generator(n)`` as a paired call: the time of its last output, every output seen."""
     def call(i: int) -> float:  # noqa: ARG001
-        first, last, done, outputs = generator(n)
-        if len(outputs) != n or last is None:
-            raise RuntimeError(f"{len(outputs)} outputs of {n}")
-        return last
+        return _last_of(generator(n), n)
     return call
 
 
