@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from gradio_client import Client
-from gradio_client.shells.thread_shell import _Pool
+from gradio_client.shells._pool import _Pool
 
 
 def test_short_tasks_share_one_thread() -> None:

@@ -1,7 +1,7 @@
 """Telling the sync client's worker pool that a short request has stalled.
 
 The thread shell sends joins, cancels and other short requests from one pool thread in
-turn (``thread_shell._Pool``).  A reply that never comes (a join a proxy holds, a server
+turn (``_pool._Pool``).  A reply that never comes (a join a proxy holds, a server
 that hangs) would hold that thread, and every job's join queued behind it, until the
 read timeout.  The pool cannot see that from outside without a timer thread of its own;
 the thread inside the read can.  ``StallBackend`` wraps httpcore's network backend: a
