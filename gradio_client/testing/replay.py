@@ -43,6 +43,22 @@ from ._replay_io import (
 # ------------------------------------------------------------------------------ replay
 
 
+def _same_place(frames: list[Any], i: int, other: list[Any]) -> int:
+    """Where in ``other`` a socket stands that stood at frame ``i`` of ``frames``: after as
+    many of its own sent frames, and as many frames received since the last of them, but
+    never past its next sent frame.  (Two recordings of a job may differ in how many queue
+    statuses come between the client's frames: the same index would put it elsewhere.)"""
+    outs = [k for k, f in enumerate(frames) if f[1] == "out"]
+    theirs = [k for k, f in enumerate(other) if f[1] == "out"]
+    sent = sum(1 for k in outs if k < i)
+    if sent > len(theirs):
+        return min(i, len(other))
+    since = i - (outs[sent - 1] + 1 if sent else 0)
+    start = theirs[sent - 1] + 1 if sent else 0
+    limit = theirs[sent] if sent < len(theirs) else len(other)
+    return min(start + since, limit)
+
+
 class Replay:
     """Serves a recorded session to clients pointed at :attr:`url`, without a network.
 
@@ -412,8 +428,8 @@ class Replay:
         if exchange is not mine:
             other = self._ws_owner.get(id(exchange))
             if other is not None:
+                other._i = _same_place(exchange["frames"], other._i, mine["frames"])
                 other._exchange = mine
-                other._i = min(other._i, len(mine["frames"]))
                 self._ws_owner[id(mine)] = other
             else:
                 self._ws_owner.pop(id(mine), None)
