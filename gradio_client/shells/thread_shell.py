@@ -268,7 +268,8 @@ class ThreadShell(ShellBase):
         elif isinstance(action, (EmitStatus, EmitOutput)):
             self._deliver(action)
         elif isinstance(action, Post):
-            held: list[Post] | None = getattr(_caller, "posts", {}).get(self)
+            blocks = getattr(_caller, "posts", None)  # no dict made per Post: a burst sends many
+            held: list[Post] | None = blocks.get(self) if blocks else None
             if held is not None and action.delay <= 0 and action.job is not None:
                 held.append(action)  # sent by posting_here, after this drain
             elif action.delay > 0:
