@@ -95,7 +95,9 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
         super().__init__()
         self._client = client
         self._call = call
-        self._cond = threading.Condition()
+        self._cond = threading.Lock()  # guards the state; waiters wait on locks of their own
+        self._wakers: list[threading.Lock] = []  # released when the state changes
+        self._lent: Any = None  # a stream lent to this job's iterating caller (__next__)
         self._core = JobState(call.endpoint, uploads=uploads, deadline=deadline, at=now())
         self._counter = 0
 
@@ -138,9 +140,13 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
         index = 0
         events = self._core.events
         while True:
+            while True:
+                with self._cond:
+                    if index < len(events) or self._core.ended:
+                        break
+                    waiter = self._waiter()
+                waiter.acquire()
             with self._cond:
-                while index >= len(events) and not self._core.ended:
-                    self._cond.wait()
                 batch = events[index:]
                 index += len(batch)
                 finished = self._core.ended and index >= len(events)
@@ -152,14 +158,36 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
         return self
 
     def __next__(self) -> Any:
+        """The next output, waiting for it.  While this caller waits for the outputs of a
+        client's only job, the event stream may be lent to it (``ThreadShell.read_lent``):
+        it reads the stream itself instead of being woken by the reader thread for each
+        output (half a generator output's CPU went to that hand-off)."""
         outputs = self._core.outputs
-        with self._cond:
-            while self._counter >= len(outputs) and not self._core.ended:
-                self._cond.wait()
-            if self._counter < len(outputs):
-                value = outputs[self._counter]
-                self._counter += 1
-                return value
+        shell = self._client._shell
+        while True:
+            with self._cond:
+                if self._counter < len(outputs):
+                    value = outputs[self._counter]
+                    self._counter += 1
+                    return value
+                if self._core.ended:
+                    break
+                lent = self._lent
+                if lent is None:
+                    waiter = self._waiter()
+            job_id = self._core.job_id
+            if lent is not None:
+                if job_id is None or not shell.read_lent(lent, job_id, self._stop_reading):
+                    with self._cond:
+                        if self._lent is lent:
+                            self._lent = None
+            elif job_id is not None:
+                shell.wait_lending(job_id, self._borrow, waiter)
+            else:
+                waiter.acquire()
+        lent, self._lent = self._lent, None
+        if lent is not None:
+            shell.give_back(lent, self._core.job_id)
         # Ended: a failure or a cancel ends the loop too; result() raises it.
         raise StopIteration
 
@@ -169,11 +197,38 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
         """Feed the state under the lock, wake waiters, then perform its effects."""
         with self._cond:
             effects = input(self._core)
-            if effects:
-                self._cond.notify_all()
+            waiters = self._wakers
+            if effects and waiters:
+                self._wakers = []
+            else:
+                waiters = []
+        for waiter in waiters:  # once the lock is free: a woken caller does not wait for it
+            waiter.release()
+        lent = self._lent
+        if lent is not None and self._core.ended:  # a cancel, a timeout: from elsewhere
+            self._client._shell.wake_borrower(lent)
         for effect in effects:
-            if type(effect) is not Notify:  # done above, under the lock
+            if type(effect) is not Notify:  # done above
                 self._perform(effect)
+
+    def _waiter(self) -> threading.Lock:
+        """A lock (held) that the next change of the state releases; under ``_cond``."""
+        waiter = threading.Lock()
+        waiter.acquire()
+        self._wakers.append(waiter)
+        return waiter
+
+    def _stop_reading(self) -> bool:
+        """A lent stream's reader stops: the job ended, or an output waits for its files."""
+        return self._core.ended or self._core.downloading
+
+    def _borrow(self, reader: Any) -> None:
+        """The shell lends this job's waiting caller a stream (see ``__next__``)."""
+        with self._cond:
+            self._lent = reader
+            waiters, self._wakers = self._wakers, []
+        for waiter in waiters:
+            waiter.release()
 
     def _guarded(self, input: Callable[[JobState], list[Effect]]) -> None:
         """``_step`` from a pool thread: a bug ends the job instead of leaving it hanging."""
@@ -202,7 +257,7 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
                 self.set_exception(effect.error)
             else:
                 self.set_result(effect.value)
-        # Notify: done under the lock (``_step``); AbortUpload: a blocking POST cannot be
+        # Notify: done by ``_step``; AbortUpload: a blocking POST cannot be
         # stopped, its result is ignored
 
     def _upload(self, path: str) -> None:

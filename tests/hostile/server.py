@@ -55,6 +55,7 @@ ACTIONS = (
     "endless",  # stream: comments for ever (`heartbeats=True`: heartbeat messages)
     "replay",  # stream: estimation + close_stream for the live job, for ever
     "garbage",  # bytes that are not JSON
+    "hang",  # stream: the job's first generator output, then silence (no heartbeat) for ever
 )
 SECRET_TOKEN = "hf_SECRET_TOKEN_4242"
 SECRET_HEADER = ("x-custom-secret", "CUSTOM-SECRET-7777")
@@ -543,7 +544,7 @@ class _AppHandler(BaseHTTPRequestHandler):
         owner = self.server_owner
         query = parse_qs(urlsplit(self.path).query)
         session = owner.session((query.get("session_hash") or [""])[0])
-        if fault and fault.action not in ("endless", "replay", "huge", "deep", "wrong_types", "garbage"):
+        if fault and fault.action not in ("endless", "replay", "huge", "deep", "wrong_types", "garbage", "hang"):
             if self._misbehave(fault, b"", "text/event-stream"):
                 return
         self._stream_head()
@@ -568,6 +569,12 @@ class _AppHandler(BaseHTTPRequestHandler):
                 break
             idle_until = time.monotonic() + 0.3 * pace
             for event_id, fn, data in pending:
+                if fault and fault.action == "hang":  # a generator that stops mid-way
+                    self._write(_sse({"msg": "process_starts", "event_id": event_id, "eta": None}))
+                    self._write(_sse({"msg": "process_generating", "event_id": event_id, "success": True,
+                                      "output": {"data": self._output(fn, data), "is_generating": True}}))
+                    self._hold()
+                    return
                 if fault and fault.action == "replay":
                     # the live job: an estimation, then the stream closes; never progress
                     self._write(_sse({"msg": "estimation", "event_id": event_id, "rank": 0, "queue_size": 1}))

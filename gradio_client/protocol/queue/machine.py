@@ -126,6 +126,10 @@ class QueueMachine(_MessageRules):
     def pending_jobs(self) -> list[int]:
         return list(self._jobs)
 
+    def job_count(self) -> int:
+        """How many jobs have not ended (safe to read from a thread not feeding inputs)."""
+        return len(self._jobs)
+
     def next_deadline(self) -> float | None:
         """The earliest time at which ``tick`` has work to do, or None."""
         best: float | None = None
