@@ -227,6 +227,8 @@ class Measurement:
     def runs_in(self, impl: str, round_no: int) -> bool:
         if self.what in ("paired", "genpaired") and impl not in ("ours", *ASYNC_IMPLS):
             return False
+        if self.what == "burstpaired" and impl != "ours":  # the sync client's (no async floor)
+            return False
         if self.max_rounds is not None and round_no >= self.max_rounds:
             return False
         if impl == "official" and self.official_rounds is not None and round_no >= self.official_rounds:
@@ -244,6 +246,7 @@ def plan(quick: bool) -> list[Measurement]:
             Measurement("generator", "generator", {"n": 100, "k": 3}, 60),
             Measurement("genpaired", "genpaired", {"n": 100, "k": 6}, 90),
             Measurement("burst200", "burst", {"n": 200}, 120, official_rounds=1, fresh_server=True),
+            Measurement("burstpaired", "burstpaired", {"n": 200, "k": 2}, 120, fresh_server=True),
             Measurement("burst1000", "burst", {"n": 1000}, 180, max_rounds=1, official_rounds=0,
                         fresh_server=True),
         ]
@@ -255,6 +258,7 @@ def plan(quick: bool) -> list[Measurement]:
         Measurement("generator", "generator", {"n": 100, "k": 5}, 90),
         Measurement("genpaired", "genpaired", {"n": 100, "k": 10}, 120),
         Measurement("burst200", "burst", {"n": 200}, 150, fresh_server=True),
+        Measurement("burstpaired", "burstpaired", {"n": 200, "k": 4}, 240, fresh_server=True),
         Measurement("burst1000", "burst", {"n": 1000}, 300, max_rounds=2, official_rounds=1,
                     fresh_server=True),
     ]
@@ -429,6 +433,10 @@ FIGURES: list[tuple[Any, ...]] = [
     ("burst 200: threads (peak, worst)", "burst200", "threads_peak", "max", 1, "", ("threads", 4, 1)),
     ("burst 200: peak RSS (worst)", "burst200", "peak_rss_mb", "max", 1, "MB", None),
     ("burst 200: CPU per job", "burst200", "cpu_per_job", "median", 1e3, "ms", None),
+    ("burst 200: total / floor, paired in one process (sync)", "burstpaired", "paired_ratio", "median", 1,
+     "x", ("paired", 1.1)),
+    ("burst 200: CPU per job / floor, paired in one process (sync)", "burstpaired", "paired_cpu_ratio",
+     "median", 1, "x", None),
     ("burst 1000: total", "burst1000", "total", "median", 1, "s", ("floor", 1.1)),
     ("burst 1000: jobs lost (worst)", "burst1000", "lost", "max", 1, "", ("zero",)),
     ("burst 1000: threads (peak, worst)", "burst1000", "threads_peak", "max", 1, "", ("threads", 4, 1)),
@@ -605,7 +613,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="rounds (default 3, --quick 2)")
     parser.add_argument("--quick", action="store_true", help="3-5 minutes instead of 8-10")
     parser.add_argument("--only", help="comma-separated measurements: import,construct,latency,"
-                                       "paired,generator,genpaired,burst200,burst1000")
+                                       "paired,generator,genpaired,burst200,burstpaired,burst1000")
     parser.add_argument("--impls", help="comma-separated: ours,trio,asyncio,official,raw")
     parser.add_argument("--out", help="also write the facts, the table and every raw result here (JSON)")
     parser.add_argument("--plots", metavar="DIR",

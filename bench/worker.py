@@ -9,7 +9,7 @@ IMPL         ours (sync Client, thread shell) | trio, asyncio (gradio_client.aio
              msgspec) | raw-trio (the trio client's floors: for ``import`` httpx, msgspec
              and trio; for ``latency`` one httpx.AsyncClient on trio, by hand like raw) |
              raw-asyncio (the same floors on asyncio)
-MEASUREMENT  import | construct | latency | paired | genpaired | burst | generator
+MEASUREMENT  import | construct | latency | paired | genpaired | burstpaired | burst | generator
              (paired, genpaired: ours, trio or asyncio alternating call by call with its
              floor in this process (raw; the async clients: raw-trio, raw-asyncio):
              predicts, or generators of n outputs)
@@ -593,10 +593,30 @@ def _last_output(generator, n: int):
     return call
 
 
+def _burst_total(burst, client, n: int, timeout: float):
+    """``burst(client, n, ...)`` as a paired call: its total time, every job checked."""
+    def call(i: int) -> float:  # noqa: ARG001
+        deadline = time.monotonic() + timeout
+        t0 = _now()
+        values, _ = burst(client, n, Peak(), deadline)
+        total = _now() - t0
+        lost = sum(1 for j, v in enumerate(values) if v != f"m{j}")
+        if lost:
+            raise RuntimeError(f"{lost} of {n} jobs lost")
+        return total
+    return call
+
+
 def _paired(what: str, ad, client, url: str, opts: dict) -> dict:
     raw = RawAdapter()
     floor = raw.connect(url)
     try:
+        if what == "burstpaired":  # bursts of n jobs, ours and the floor's alternating
+            n, per = opts["n"], opts["timeout"] / (2 * opts["k"] + 2)
+            ad.predict(client, "warm")
+            ours, base = _alternate(_burst_total(ad.burst, client, n, per),
+                                    _burst_total(raw.burst, floor, n, per), opts["k"], 1)
+            return _pair_figures(ours, base, per=n)
         if what == "paired":
             ours, base = _alternate(_timed_predict(lambda t: ad.predict(client, t)),
                                     _timed_predict(lambda t: raw.predict(floor, t)),
@@ -663,7 +683,7 @@ def sync_measure(impl: str, what: str, url: str, opts: dict) -> dict:
                 if value != f"x{i}":
                     raise RuntimeError(f"wrong value {value!r}")
             return _latency_figures(lat, time.process_time() - c0, _now() - t_all)
-        if what in ("paired", "genpaired"):
+        if what in ("paired", "genpaired", "burstpaired"):
             return _paired(what, ad, client, url, opts)
         if what == "burst":
             n = opts["n"]
