@@ -25,6 +25,7 @@ from gradio_client.errors import CancelledError
 from gradio_client.protocol.errors import JobTimeoutError
 from gradio_client.protocol.machine import QueueMachine, watch_machines
 
+from .hostile.fixtures import app, server  # noqa: F401 - fixtures
 from .hostile.server import Fault, HostileServer
 
 
@@ -47,16 +48,10 @@ def stream_feeds() -> Iterator[list[int]]:
         stop()
 
 
-@pytest.fixture(scope="module")
-def hanging() -> Iterator[HostileServer]:
-    with HostileServer() as app:
-        yield app
-
-
 @pytest.fixture
-def hang(hanging: HostileServer) -> HostileServer:
-    hanging.reset([Fault("stream", "hang")])
-    return hanging
+def hang(app: HostileServer) -> HostileServer:
+    app.reset([Fault("stream", "hang")])
+    return app
 
 
 def test_the_caller_iterating_the_only_job_reads_its_stream(gradio_app: str, stream_feeds: list[int]) -> None:
