@@ -197,11 +197,7 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
         """Feed the state under the lock, wake waiters, then perform its effects."""
         with self._cond:
             effects = input(self._core)
-            waiters = self._wakers
-            if effects and waiters:
-                self._wakers = []
-            else:
-                waiters = []
+            waiters = self._take_wakers() if effects else ()
         for waiter in waiters:  # once the lock is free: a woken caller does not wait for it
             waiter.release()
         lent = self._lent
@@ -210,6 +206,13 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
         for effect in effects:
             if type(effect) is not Notify:  # done above
                 self._perform(effect)
+
+    def _take_wakers(self) -> Sequence[threading.Lock]:
+        """The waiters to release once ``_cond`` is free (each once); under ``_cond``."""
+        if not self._wakers:
+            return ()
+        waiters, self._wakers = self._wakers, []
+        return waiters
 
     def _waiter(self) -> threading.Lock:
         """A lock (held) that the next change of the state releases; under ``_cond``."""
@@ -226,7 +229,7 @@ class Job(JobBase, concurrent.futures.Future):  # type: ignore[type-arg]
         """The shell lends this job's waiting caller a stream (see ``__next__``)."""
         with self._cond:
             self._lent = reader
-            waiters, self._wakers = self._wakers, []
+            waiters = self._take_wakers()
         for waiter in waiters:
             waiter.release()
 

@@ -186,7 +186,7 @@ class Lending:
     def _lend(self, reader: _Reader, actions: list[Action]) -> None:
         for action in actions:
             if type(action) is EmitOutput and action.job in self._borrowers:
-                borrow = self._borrowers.get(action.job)
+                borrow = self._borrowers.get(action.job)  # gone if its caller woke meanwhile
                 if borrow is None or self._machine.job_count() != 1 or self._closed:
                     return
                 if reader.pending is None:
