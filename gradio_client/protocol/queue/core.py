@@ -14,6 +14,7 @@ after one ``Notice``.  Output and terminal statuses always go out.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from ..actions import (
@@ -55,7 +56,8 @@ class _Core:
         self._sessions: dict[str, _Session] = {session_hash: self._session}
         self._jobs: dict[int, _Job] = {}
         self._timed: dict[int, _Job] = {}  # jobs with a deadline or a grace deadline
-        self._unacked: dict[int, _Job] = {}  # joined, not yet named by the session stream
+        self._timers: list[tuple[float, int]] = []  # heap of (when, job id); lazily pruned
+        self._to_arm: list[_Job] = []  # unacked jobs whose clock starts at the next tick
         self._cut: set[str] = set()  # sessions whose stream broke while jobs waited
         self._by_event: dict[str, _Job] = {}
         self._ended: dict[str, None] = {}  # tombstones, insertion-ordered for eviction
@@ -89,13 +91,43 @@ class _Core:
             if job.session == session.hash and job.phase is phase and job.stream_id is None
         ]
 
+    def _set_timer(self, job: _Job, when: float) -> None:
+        """Have ``tick`` look at ``job`` at ``when`` (its deadline or its grace deadline)."""
+        self._timed[job.id] = job
+        self._prune_timers()
+        heapq.heappush(self._timers, (when, job.id))
+
+    def _prune_timers(self) -> None:
+        """Drop the entries of ended jobs once they could outnumber the live ones: at most
+        ``2 * live + 65`` entries, at an amortized constant cost per job."""
+        timers = self._timers
+        if len(timers) > 2 * len(self._timed) + 64:
+            timers[:] = [entry for entry in timers if entry[1] in self._timed]
+            heapq.heapify(timers)
+
+    def _due_timers(self, now: float) -> list[_Job]:
+        """The live jobs with a timer at or before ``now``, each once, earliest first."""
+        timers, due = self._timers, {}
+        while timers and timers[0][0] <= now:
+            job = self._timed.get(heapq.heappop(timers)[1])
+            if job is not None:
+                due[job.id] = job
+        return list(due.values())
+
+    def _first_timer(self) -> float | None:
+        timers = self._timers
+        while timers and timers[0][1] not in self._timed:
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
+
     def _end(self, job: _Job, terminal: JobSucceeded | JobFailed | JobCancelled) -> None:
         """The only way a job ends: one terminal action, then silence."""
         was_joining = move(job, Phase.DONE) is Phase.JOINING  # ending twice raises
         del self._jobs[job.id]
-        self._timed.pop(job.id, None)
-        self._unacked.pop(job.id, None)
+        if self._timed.pop(job.id, None) is not None:
+            self._prune_timers()
         session = self._sessions[job.session]
+        session.unacked.pop(job.id, None)
         if was_joining:
             session.joining -= 1
         if job.event_id is not None:

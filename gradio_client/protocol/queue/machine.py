@@ -132,15 +132,12 @@ class QueueMachine(_MessageRules):
 
     def next_deadline(self) -> float | None:
         """The earliest time at which ``tick`` has work to do, or None."""
-        best: float | None = None
-        for job in self._timed.values():
-            for when in (job.deadline, job.grace_deadline):
-                if when is not None and (best is None or when < best):
-                    best = when
-        for job in self._unacked.values():  # unarmed: tick now to start the clock
-            when = self._now if job.ack_deadline is None else job.ack_deadline
-            if best is None or when < best:
-                best = when
+        best = self._first_timer()
+        if self._unarmed():  # tick now to start their clocks
+            return self._now if best is None else min(best, self._now)
+        when = self._first_ack_deadline()
+        if when is not None and (best is None or when < best):
+            best = when
         return best
 
     # ------------------------------------------------------------------ inputs: user
@@ -170,7 +167,7 @@ class QueueMachine(_MessageRules):
         self._next_job += 1
         if timeout is not None:
             job.deadline = now + timeout
-            self._timed[job.id] = job
+            self._set_timer(job, job.deadline)
         self._jobs[job.id] = job
         self._session.joining += 1
         self._rules.join(self, job)
@@ -190,7 +187,7 @@ class QueueMachine(_MessageRules):
     def tick(self, now: float) -> list[Action]:
         """Let time pass: expire deadlines (job timeouts, sibling-cancel grace)."""
         self._now = now
-        for job in list(self._timed.values()):
+        for job in self._due_timers(now):
             if job.deadline is not None and job.deadline <= now:
                 self._end(
                     job,
@@ -212,8 +209,7 @@ class QueueMachine(_MessageRules):
                         ),
                     ),
                 )
-        if self._unacked:
-            self._expire_unacked(now)
+        self._expire_unacked(now)
         return self._take()
 
     def reset_session(self, session_hash: str) -> list[Action]:

@@ -134,8 +134,9 @@ class _MessageRules(_StreamRules):
             if job is None:
                 self._on_unclaimed(stream, event_id, message)
                 return
-            if self._unacked:
-                self._unacked.pop(job.id, None)
+            unacked = self._sessions[job.session].unacked
+            if unacked:
+                unacked.pop(job.id, None)
         # A live job: _end unlinks a job from _by_event and closes its own stream.
         stream.chatty = True
         self._dispatch(stream, job, message)
@@ -165,7 +166,7 @@ class _MessageRules(_StreamRules):
             cut = stream.session in self._cut
             self._cut.discard(stream.session)
             for job in jobs:
-                self._end(job, JobFailed(job=job.id, error=lost_error(error, job, cut, self._unacked)))
+                self._end(job, JobFailed(job=job.id, error=lost_error(error, job, cut, session.unacked)))
             self._forget_session_if_idle(session)
         elif not isinstance(message, (Heartbeat, AliveCheck, Estimation)):
             self._notice(f"Ignored a {type(message).__name__} message without an event id.")
@@ -309,7 +310,8 @@ class _MessageRules(_StreamRules):
             early = self._early.pop(event_id, ())
             self._early_count -= len(early)
             if not early and self.config.event_ack_timeout is not None:
-                self._unacked[job.id] = job  # the clock starts at the next tick
+                session.unacked[job.id] = job
+                self._to_arm.append(job)  # the clock starts at the next tick
             for message in early:
                 if job.id not in self._jobs:  # an early message ended it
                     break

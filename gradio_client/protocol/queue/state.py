@@ -92,7 +92,7 @@ class _Job:
         "last_advice",
         "repeats",
         "advisories",
-        "ack_deadline",
+        "ack_armed",
     )
 
     def __init__(
@@ -117,7 +117,7 @@ class _Job:
         self.last_advice: StatusUpdate | None = None  # the previous advisory status
         self.repeats = 0  # how often in a row it was emitted again
         self.advisories = 0  # advisory statuses emitted
-        self.ack_deadline: float | None = None  # unacked: when the stream must have named it
+        self.ack_armed: float | None = None  # unacked: the tick that started its clock
 
     def join_body(self) -> dict[str, Any]:
         """The JSON body that joins (or, ws family, runs unqueued) this job."""
@@ -161,7 +161,15 @@ class _Stream:
 class _Session:
     """Per session hash: its multiplexed stream and how often it failed to reopen."""
 
-    __slots__ = ("hash", "stream", "heartbeat", "heartbeat_failures", "joining")
+    __slots__ = (
+        "hash",
+        "stream",
+        "heartbeat",
+        "heartbeat_failures",
+        "joining",
+        "unacked",
+        "ack_restart",
+    )
 
     def __init__(self, session_hash: str) -> None:
         self.hash = session_hash
@@ -169,6 +177,9 @@ class _Session:
         self.heartbeat: _Stream | None = None
         self.heartbeat_failures = 0
         self.joining = 0  # jobs of this session whose event is not named yet
+        # joined, not yet named by the stream; in join order, so their clocks run in order
+        self.unacked: dict[int, _Job] = {}
+        self.ack_restart = float("-inf")  # the last tick that saw the stream not open
 
 
 class _Request(enum.Enum):

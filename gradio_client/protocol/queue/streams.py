@@ -108,7 +108,7 @@ class _StreamRules(_Core):
                     f"brought no news of the job ({error})."
                 )
             for job in spent:
-                self._end(job, JobFailed(job=job.id, error=lost_error(error, job, False, self._unacked)))
+                self._end(job, JobFailed(job=job.id, error=lost_error(error, job, False, session.unacked)))
             waiting = [job for job in waiting if job.phase is not Phase.DONE]
             if not waiting:
                 self._forget_session_if_idle(session)
@@ -147,15 +147,29 @@ class _StreamRules(_Core):
     def _expire_unacked(self, now: float) -> None:
         """Replicas (issue 18): a real server names every event on the session stream right
         after its join (an ``estimation``); a job still unnamed ``event_ack_timeout`` s after
-        its join reply, while the stream is open, is on a replica this stream does not reach."""
+        its join reply, while the stream is open, is on a replica this stream does not reach.
+
+        A job's clock starts at the first tick after its join reply (``ack_armed``) and
+        starts again at every tick that finds its session's stream not open
+        (``ack_restart``), so its deadline is ``max(ack_armed, ack_restart) + timeout``.
+        Jobs join a session's ``unacked`` in the order of their ticks, so the deadlines
+        there are in order too, and a tick looks at the expired jobs and one more.  A clock
+        started by this tick is not looked at before the next one."""
         timeout = self.config.event_ack_timeout or 0.0
-        for job in list(self._unacked.values()):
-            stream = self._sessions[job.session].stream
-            if job.ack_deadline is None or stream is None or stream.status is None or (
-                stream.error_body is not None
-            ):
-                job.ack_deadline = now + timeout  # the clock runs while the stream is open
-            elif job.ack_deadline <= now and job.phase is Phase.WAITING:
+        for session in list(self._sessions.values()):
+            if not session.unacked:
+                continue
+            stream = session.stream
+            if stream is None or stream.status is None or stream.error_body is not None:
+                session.ack_restart = now  # the clock runs while the stream is open
+                continue
+            expired = []
+            for job in session.unacked.values():
+                armed = job.ack_armed
+                if armed is None or max(armed, session.ack_restart) + timeout > now:
+                    break
+                expired.append(job)
+            for job in expired:
                 error = ReplicaMismatchError(
                     f"The server accepted this job (event {job.event_id}) but the event stream "
                     f"did not mention it within {timeout:g} s: the join and the stream most "
@@ -164,4 +178,33 @@ class _StreamRules(_Core):
                     "may have run the job; its result is lost.",
                     job.event_id,
                 )
-                self._end(job, JobFailed(job=job.id, error=error))
+                if job.phase is Phase.WAITING:
+                    self._end(job, JobFailed(job=job.id, error=error))
+        for job in self._to_arm:
+            job.ack_armed = now
+        self._to_arm.clear()
+
+    def _unarmed(self) -> bool:
+        """Whether some job waits for the next tick to start its clock (named or ended
+        jobs are dropped from the end of the list as they are found)."""
+        to_arm = self._to_arm
+        while to_arm:
+            job = to_arm[-1]
+            session = self._sessions.get(job.session)
+            if session is not None and job.id in session.unacked:
+                return True
+            to_arm.pop()
+        return False
+
+    def _first_ack_deadline(self) -> float | None:
+        """The earliest unacked job's deadline (see ``_expire_unacked``)."""
+        timeout = self.config.event_ack_timeout or 0.0
+        best: float | None = None
+        for session in self._sessions.values():
+            if session.unacked:
+                first = next(iter(session.unacked.values()))
+                armed = self._now if first.ack_armed is None else first.ack_armed
+                when = max(armed, session.ack_restart) + timeout
+                if best is None or when < best:
+                    best = when
+        return best

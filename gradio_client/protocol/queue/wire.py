@@ -198,7 +198,7 @@ class _MultiplexedRules(WireRules):
                 and sibling.grace_deadline is None
             ):
                 sibling.grace_deadline = m._now + m.config.cancel_grace
-                m._timed[sibling.id] = sibling
+                m._set_timer(sibling, sibling.grace_deadline)
 
 
 _MULTIPLEXED_RULES: Final = _MultiplexedRules()
