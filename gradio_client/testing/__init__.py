@@ -48,6 +48,7 @@ and session hashes ``{session-1}``, ``{session-2}`` ... in order of creation.
 from __future__ import annotations
 
 from ._format import (
+    BEFORE_FIELDS,
     FORMAT,
     HOST,
     ROOT,
@@ -61,6 +62,7 @@ from .record import AsyncRecordingTransport, Recorder, RecordingTransport
 from .replay import Replay
 
 __all__ = [
+    "BEFORE_FIELDS",
     "FORMAT",
     "HOST",
     "ROOT",

@@ -9,7 +9,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 from urllib.parse import unquote
 
 import httpx
@@ -303,6 +303,12 @@ def watch(factory: Callable[[QueueMachine], Any]) -> Callable[[], None]:
 # ------------------------------------------------------------------------------ core replay
 
 
+#: ``MachineConfig`` fields added after recordings were first made, with the value that
+#: behaves as the machine did before the field existed: a recording without the field
+#: replays with it (``join_gather``: the session stream opened at the first join reply)
+BEFORE_FIELDS: Final[Mapping[str, Any]] = {"join_gather": 0.0}
+
+
 def replay_machine(machine: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """Feed one recorded ``machines`` entry into a fresh ``QueueMachine``.
 
@@ -310,7 +316,10 @@ def replay_machine(machine: Mapping[str, Any]) -> tuple[list[str], list[list[Any
     bytes, websocket frames, ticks) is given again in order, and each answer is compared
     with the recorded one.  Returns ``(differences, every action produced)``.
     """
-    config = msgspec.convert(machine["config"], MachineConfig, strict=False)
+    recorded = dict(machine["config"])
+    for name, before in BEFORE_FIELDS.items():  # recorded before the field existed
+        recorded.setdefault(name, before)
+    config = msgspec.convert(recorded, MachineConfig, strict=False)
     core = QueueMachine(config, machine["session"], observer=_ignore)
     differences: list[str] = []
     produced: list[list[Any]] = []

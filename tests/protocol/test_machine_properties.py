@@ -28,7 +28,7 @@ from gradio_client.protocol.actions import (
     SendWebSocket,
 )
 from gradio_client.protocol.errors import ConnectionLostError
-from gradio_client.protocol.machine import MachineConfig, QueueMachine
+from gradio_client.protocol.machine import MachineConfig, Phase, QueueMachine
 
 from .invariants import Ledger
 from .machine_helpers import completed, frame
@@ -81,11 +81,22 @@ KINDS = [
 
 
 class MachineModel(RuleBasedStateMachine):
-    @initialize(protocol=st.sampled_from(["sse_v1", "sse_v2", "sse_v3", "sse", "ws"]), heartbeat=st.booleans())
-    def setup(self, protocol: str, heartbeat: bool) -> None:
+    @initialize(
+        protocol=st.sampled_from(["sse_v1", "sse_v2", "sse_v3", "sse", "ws"]),
+        heartbeat=st.booleans(),
+        join_gather=st.sampled_from([0.0, 2.0]),
+    )
+    def setup(self, protocol: str, heartbeat: bool, join_gather: float) -> None:
         self.protocol = protocol
         self.machine = QueueMachine(
-            MachineConfig(protocol=protocol, heartbeat=heartbeat, max_reconnects=2, cancel_grace=1.0), "S"
+            MachineConfig(
+                protocol=protocol,
+                heartbeat=heartbeat,
+                max_reconnects=2,
+                cancel_grace=1.0,
+                join_gather=join_gather,
+            ),
+            "S",
         )
         self.now = 0.0
         self.jobs: list[int] = []
@@ -219,6 +230,18 @@ class MachineModel(RuleBasedStateMachine):
             self.ledger.check_phases(self.machine, self.jobs)
 
     @invariant()
+    def a_waiting_job_has_its_session_stream_or_waits_for_joins_in_flight(self) -> None:
+        """A named job is never stranded without a stream: its session's stream is open (or
+        asked for), or it gathers while other joins are in flight, with a deadline ahead."""
+        if not hasattr(self, "machine") or self.protocol in ("sse", "ws"):
+            return
+        machine = self.machine
+        for session in machine._sessions.values():
+            if session.stream is None and machine._session_jobs(session, Phase.WAITING):
+                assert session.hash in machine._gathering and session.in_flight > 0
+                assert machine.next_deadline() is not None
+
+    @invariant()
     def next_deadline_covers_every_live_timeout(self) -> None:
         """The machine's next deadline is no later than the earliest timeout of a live job
         (it may be earlier: a sibling-cancel grace), and never in the past: every deadline
@@ -243,7 +266,8 @@ TestMachineModel = MachineModel.TestCase
 
 
 def _session(protocol: str) -> tuple[QueueMachine, list[Action], int, int]:
-    machine = QueueMachine(MachineConfig(protocol=protocol), "S")
+    # join_gather=0: the stream opens at A's reply, and B's messages come before its own
+    machine = QueueMachine(MachineConfig(protocol=protocol, join_gather=0), "S")
     a, actions = machine.submit(0, [1], now=0)
     b, actions_b = machine.submit(1, [2], now=0)
     post = next(x for x in actions if isinstance(x, Post))

@@ -286,7 +286,7 @@ def test_a_lost_session_fails_its_waiting_jobs_and_a_stopped_server_its_joins_to
 
 
 def test_early_messages_are_bounded_by_a_count_that_replays_give_back() -> None:
-    h = Harness(early_message_limit=3)
+    h = Harness(early_message_limit=3, join_gather=0)  # the stream opens at the first reply
     first, first_join = h.submit()
     keeper, _ = h.submit()  # a join in flight all along: early messages are kept
     _, opened = joined(h, "E0")
@@ -305,7 +305,7 @@ def test_early_messages_are_bounded_by_a_count_that_replays_give_back() -> None:
 
 
 def test_an_unreadable_early_message_fails_its_job_when_named() -> None:
-    h = Harness()
+    h = Harness(join_gather=0)  # the stream opens at the first reply
     job, join = h.submit()
     _, opened = joined(h, "E0")
     sid = h.open([session_stream(opened)])
@@ -475,7 +475,7 @@ def test_a_retry_after_up_to_the_limit_is_honoured(after: str, retried: bool) ->
 
 
 def test_an_eviction_gives_back_the_count_of_the_messages_it_dropped() -> None:
-    h = Harness(early_message_limit=3)
+    h = Harness(early_message_limit=3, join_gather=0)  # the stream opens at the first reply
     named_late, join = h.submit()
     h.submit()  # a join in flight all along: early messages are kept
     _, opened = joined(h, "E0")
@@ -495,7 +495,7 @@ def test_an_eviction_gives_back_the_count_of_the_messages_it_dropped() -> None:
 
 def test_an_early_output_replayed_at_its_join_counts_as_progress_of_the_stream() -> None:
     """docs/wire.md: a reopen goes at once when the ended stream moved some job forward."""
-    h = Harness()
+    h = Harness(join_gather=0)  # the stream opens at the first reply
     job, join = h.submit()
     _, opened = joined(h, "E0")
     sid = h.open([session_stream(opened)])

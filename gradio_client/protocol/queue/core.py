@@ -58,6 +58,8 @@ class _Core:
         self._timed: dict[int, _Job] = {}  # jobs with a deadline or a grace deadline
         self._timers: list[tuple[float, int]] = []  # heap of (when, job id); lazily pruned
         self._to_arm: list[_Job] = []  # unacked jobs whose clock starts at the next tick
+        self._sent_joins: set[int] = set()  # request ids of joins counted in ``in_flight``
+        self._gathering: dict[str, _Session] = {}  # sessions whose stream waits for joins
         self._cut: set[str] = set()  # sessions whose stream broke while jobs waited
         self._by_event: dict[str, _Job] = {}
         self._ended: dict[str, None] = {}  # tombstones, insertion-ordered for eviction
@@ -217,6 +219,7 @@ class _Core:
         if session.stream is not None:
             self._close_stream(session.stream)
         self._sessions.pop(session.hash, None)
+        self._gathering.pop(session.hash, None)
 
     # ------------------------------------------------------------------ output helpers
 
@@ -226,6 +229,9 @@ class _Core:
         request_id = self._next_id
         self._next_id += 1
         self._requests[request_id] = (kind, job)
+        if kind is _Request.JOIN and job is not None and not delay:
+            self._sent_joins.add(request_id)
+            self._sessions[job.session].in_flight += 1
         self._out.append(
             Post(
                 request_id=request_id,

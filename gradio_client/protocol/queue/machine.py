@@ -135,9 +135,9 @@ class QueueMachine(_MessageRules):
         best = self._first_timer()
         if self._unarmed():  # tick now to start their clocks
             return self._now if best is None else min(best, self._now)
-        when = self._first_ack_deadline()
-        if when is not None and (best is None or when < best):
-            best = when
+        for when in (self._first_ack_deadline(), self._first_gather_deadline()):
+            if when is not None and (best is None or when < best):
+                best = when
         return best
 
     # ------------------------------------------------------------------ inputs: user
@@ -210,6 +210,8 @@ class QueueMachine(_MessageRules):
                     ),
                 )
         self._expire_unacked(now)
+        if self._gathering:
+            self._expire_gathering(now)
         return self._take()
 
     def reset_session(self, session_hash: str) -> list[Action]:
@@ -249,12 +251,15 @@ class QueueMachine(_MessageRules):
         if entry is None:
             return self._take()
         kind, job = entry
+        session = self._answered(request_id, job)
         if kind is _Request.CANCEL or job is None:
             if not 200 <= status_code < 300:
                 self._notice(f"The server refused a cancel request (HTTP {status_code}).")
             return self._take()
         if kind is _Request.JOIN:
             self._on_join_reply(job, status_code, body, headers or {})
+            if session is not None and not session.in_flight and session.hash in self._gathering:
+                self._gathered(session)
         elif kind is _Request.DATA:
             if not 200 <= status_code < 300 and job.phase is not Phase.DONE:
                 self._end(job, JobFailed(job=job.id, error=http_error("queue/data", status_code, body)))
@@ -267,10 +272,13 @@ class QueueMachine(_MessageRules):
         entry = self._requests.pop(request_id, None)
         if entry is not None:
             kind, job = entry
+            session = self._answered(request_id, job)
             if job is not None and kind is not _Request.CANCEL and job.phase is not Phase.DONE:
                 self._end(job, JobFailed(job=job.id, error=error))
             elif kind is _Request.CANCEL:
                 self._notice(f"A cancel request failed: {error}")
+            if session is not None and not session.in_flight and session.hash in self._gathering:
+                self._gathered(session)
         return self._take()
 
     # ------------------------------------------------------------------ inputs: streams

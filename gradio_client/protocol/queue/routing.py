@@ -306,9 +306,13 @@ class _MessageRules(_StreamRules):
                 return
             self._named(job, event_id)
             session = self._sessions[job.session]
-            stream = session.stream or self._open_session_stream(session, 0.0)
             early = self._early.pop(event_id, ())
             self._early_count -= len(early)
+            stream = session.stream
+            if stream is None and (early or not session.in_flight or not self.config.join_gather):
+                stream = self._open_session_stream(session, 0.0)
+            elif stream is None:
+                self._gather(session)
             if not early and self.config.event_ack_timeout is not None:
                 session.unacked[job.id] = job
                 self._to_arm.append(job)  # the clock starts at the next tick
@@ -317,7 +321,7 @@ class _MessageRules(_StreamRules):
                     break
                 if isinstance(message, MalformedMessageError):
                     self._end(job, JobFailed(job=job.id, error=message))
-                else:
+                elif stream is not None:  # (always: early messages open it above)
                     self._dispatch(stream, job, message)
             return
         if job.phase is Phase.DONE:

@@ -169,6 +169,8 @@ class _Session:
         "joining",
         "unacked",
         "ack_restart",
+        "in_flight",
+        "gather_until",
     )
 
     def __init__(self, session_hash: str) -> None:
@@ -180,6 +182,8 @@ class _Session:
         # joined, not yet named by the stream; in join order, so their clocks run in order
         self.unacked: dict[int, _Job] = {}
         self.ack_restart = float("-inf")  # the last tick that saw the stream not open
+        self.in_flight = 0  # joins sent (not delayed) and not yet answered
+        self.gather_until: float | None = None  # gathering: when the stream opens at last
 
 
 class _Request(enum.Enum):

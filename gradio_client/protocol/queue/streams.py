@@ -1,9 +1,15 @@
 """The event streams' rules: what the end of a stream means, and when it is reopened.
 
-The session stream.  It opens after the first join reply and stays open while the server
-keeps it.  When it ends (EOF, ``close_stream``, a transport error, an HTTP error status)
-and jobs of that session still wait, it is reopened.  ``unexpected_error`` without an
-``event_id`` fails every waiting job of that session.  The machine never closes a live
+The session stream.  It opens at a join reply and stays open while the server keeps it.
+Gathering: a join reply that comes while other joins of the session are in flight (sent,
+not waiting to retry after a 429) does not open it; it opens at the reply to the last of
+them, or ``config.join_gather`` (2 s) after the first tick at the latest (0: no
+gathering).  The server keeps a session's messages until its stream comes, so a burst's
+results are read in a few large reads after its joins, as a client sending all joins first
+would, instead of one wake-up per message while joins still go out.  When it ends (EOF,
+``close_stream``, a transport error, an HTTP error status) and jobs of that session still
+wait, it is reopened.  ``unexpected_error`` without an ``event_id`` fails every waiting job
+of that session.  The machine never closes a live
 session stream on its own: the server routes new events of the session to it.
 
 Progress and the reopen budget.  Only a message that moves a job forward counts as
@@ -48,7 +54,7 @@ from ..errors import (
 )
 from .core import _Core
 from .failures import join_error, lost_error, preview
-from .state import Phase, StreamKind, _Stream
+from .state import Phase, StreamKind, _Job, _Session, _Stream
 
 _MSG_TAG: Final = re.compile(rb'\s*\{\s*"msg"\s*:\s*"([a-z_0-9.]+)"')
 
@@ -207,4 +213,44 @@ class _StreamRules(_Core):
                 when = max(armed, session.ack_restart) + timeout
                 if best is None or when < best:
                     best = when
+        return best
+
+    # ------------------------------------------------------------------ gathering joins
+
+    def _answered(self, request_id: int, job: _Job | None) -> _Session | None:
+        """A request got its answer; for a join counted in flight, its session."""
+        if request_id not in self._sent_joins or job is None:
+            return None
+        self._sent_joins.discard(request_id)
+        session = self._sessions.get(job.session)
+        if session is not None:
+            session.in_flight -= 1
+        return session
+
+    def _gather(self, session: _Session) -> None:
+        """A job was named while other joins of its session are in flight: the stream waits
+        for their replies (one stream for the lot) or ``join_gather`` s, whichever is first."""
+        if session.hash not in self._gathering:
+            self._gathering[session.hash] = session
+            session.gather_until = None  # the clock starts at the next tick
+
+    def _gathered(self, session: _Session) -> None:
+        self._gathering.pop(session.hash, None)
+        session.gather_until = None
+        if session.stream is None and self._session_jobs(session, Phase.WAITING):
+            self._open_session_stream(session, 0.0)
+
+    def _expire_gathering(self, now: float) -> None:
+        for session in list(self._gathering.values()):
+            if session.gather_until is None:
+                session.gather_until = now + self.config.join_gather
+            elif session.gather_until <= now:
+                self._gathered(session)
+
+    def _first_gather_deadline(self) -> float | None:
+        best: float | None = None
+        for session in self._gathering.values():
+            when = self._now if session.gather_until is None else session.gather_until
+            if best is None or when < best:
+                best = when
         return best

@@ -122,6 +122,10 @@ class MachineConfig(msgspec.Struct, frozen=True, kw_only=True):
     # replicas (issue 18): a joined event the session stream has not named this long fails
     # (None: never; machine_config() sets EVENT_ACK_TIMEOUT for the multiplexed protocols)
     event_ack_timeout: float | None = None
+    # a join reply while other joins of its session are in flight does not open the session
+    # stream: it opens at the last of their replies, or this long (s) after the first tick at
+    # the latest (0: at once)
+    join_gather: float = 2.0
 
 
 class WireRules(abc.ABC):
