@@ -258,8 +258,7 @@ class QueueMachine(_MessageRules):
             return self._take()
         if kind is _Request.JOIN:
             self._on_join_reply(job, status_code, body, headers or {})
-            if session is not None and not session.in_flight and session.hash in self._gathering:
-                self._gathered(session)
+            self._gathered_if_answered(session)
         elif kind is _Request.DATA:
             if not 200 <= status_code < 300 and job.phase is not Phase.DONE:
                 self._end(job, JobFailed(job=job.id, error=http_error("queue/data", status_code, body)))
@@ -277,8 +276,7 @@ class QueueMachine(_MessageRules):
                 self._end(job, JobFailed(job=job.id, error=error))
             elif kind is _Request.CANCEL:
                 self._notice(f"A cancel request failed: {error}")
-            if session is not None and not session.in_flight and session.hash in self._gathering:
-                self._gathered(session)
+            self._gathered_if_answered(session)
         return self._take()
 
     # ------------------------------------------------------------------ inputs: streams

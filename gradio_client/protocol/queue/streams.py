@@ -9,8 +9,8 @@ results are read in a few large reads after its joins, as a client sending all j
 would, instead of one wake-up per message while joins still go out.  When it ends (EOF,
 ``close_stream``, a transport error, an HTTP error status) and jobs of that session still
 wait, it is reopened.  ``unexpected_error`` without an ``event_id`` fails every waiting job
-of that session.  The machine never closes a live
-session stream on its own: the server routes new events of the session to it.
+of that session.  The machine never closes a live session stream on its own: the server
+routes new events of the session to it.
 
 Progress and the reopen budget.  Only a message that moves a job forward counts as
 progress: an output (``EmitOutput``) or the job's end.  Estimations, ``process_starts``,
@@ -176,6 +176,8 @@ class _StreamRules(_Core):
                     break
                 expired.append(job)
             for job in expired:
+                if job.phase is not Phase.WAITING:
+                    continue
                 error = ReplicaMismatchError(
                     f"The server accepted this job (event {job.event_id}) but the event stream "
                     f"did not mention it within {timeout:g} s: the join and the stream most "
@@ -184,8 +186,7 @@ class _StreamRules(_Core):
                     "may have run the job; its result is lost.",
                     job.event_id,
                 )
-                if job.phase is Phase.WAITING:
-                    self._end(job, JobFailed(job=job.id, error=error))
+                self._end(job, JobFailed(job=job.id, error=error))
         for job in self._to_arm:
             job.ack_armed = now
         self._to_arm.clear()
@@ -233,6 +234,11 @@ class _StreamRules(_Core):
         if session.hash not in self._gathering:
             self._gathering[session.hash] = session
             session.gather_until = None  # the clock starts at the next tick
+
+    def _gathered_if_answered(self, session: _Session | None) -> None:
+        """After a join's answer: a gathering session whose joins are all answered opens."""
+        if session is not None and not session.in_flight and session.hash in self._gathering:
+            self._gathered(session)
 
     def _gathered(self, session: _Session) -> None:
         self._gathering.pop(session.hash, None)
