@@ -57,7 +57,6 @@ class _Core:
         self._jobs: dict[int, _Job] = {}
         self._timed: dict[int, _Job] = {}  # jobs with a deadline or a grace deadline
         self._timers: list[tuple[float, int]] = []  # heap of (when, job id); lazily pruned
-        self._to_arm: list[_Job] = []  # unacked jobs whose clock starts at the next tick
         self._sent_joins: set[int] = set()  # request ids of joins counted in ``in_flight``
         self._gathering: dict[str, _Session] = {}  # sessions whose stream waits for joins
         self._cut: set[str] = set()  # sessions whose stream broke while jobs waited

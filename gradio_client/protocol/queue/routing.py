@@ -314,8 +314,7 @@ class _MessageRules(_StreamRules):
             elif stream is None:
                 self._gather(session)
             if not early and self.config.event_ack_timeout is not None:
-                session.unacked[job.id] = job
-                self._to_arm.append(job)  # the clock starts at the next tick
+                session.unacked[job.id] = job  # its clock starts at the next tick
             for message in early:
                 if job.id not in self._jobs:  # an early message ended it
                     break

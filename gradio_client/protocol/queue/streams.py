@@ -187,21 +187,18 @@ class _StreamRules(_Core):
                     job.event_id,
                 )
                 self._end(job, JobFailed(job=job.id, error=error))
-        for job in self._to_arm:
-            job.ack_armed = now
-        self._to_arm.clear()
+        for session in self._sessions.values():  # start the new clocks: the unarmed jobs
+            for job in reversed(session.unacked.values()):  # are the last ones joined
+                if job.ack_armed is not None:
+                    break
+                job.ack_armed = now
 
     def _unarmed(self) -> bool:
-        """Whether some job waits for the next tick to start its clock (named or ended
-        jobs are dropped from the end of the list as they are found)."""
-        to_arm = self._to_arm
-        while to_arm:
-            job = to_arm[-1]
-            session = self._sessions.get(job.session)
-            if session is not None and job.id in session.unacked:
-                return True
-            to_arm.pop()
-        return False
+        """Whether some job waits for the next tick to start its clock (the last joined)."""
+        return any(
+            session.unacked and next(reversed(session.unacked.values())).ack_armed is None
+            for session in self._sessions.values()
+        )
 
     def _first_ack_deadline(self) -> float | None:
         """The earliest unacked job's deadline (see ``_expire_unacked``)."""
